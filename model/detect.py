@@ -1,0 +1,184 @@
+"""Find every face in a photo: MTCNN's three networks under LiteRT, the rest in numpy.
+
+The networks come from the ``mtcnn`` package (exported by ``training.export_detector``);
+the image pyramid, box regression and non-maximum suppression follow that package's own
+pipeline, so the boxes and landmarks match it without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+from PIL import Image
+
+from model.config import MODEL_DIR
+
+DETECTION_MAX_SIDE = 960
+"""Photos are downscaled so their longest side is at most this for detection; boxes are mapped back."""
+MIN_FACE_SIZE = 20
+"""Smallest face searched for, in pixels of the (downscaled) detection image."""
+THRESHOLDS = (0.6, 0.7, 0.8)
+"""Face-probability thresholds of P-Net, R-Net and O-Net (the ``mtcnn`` package's defaults)."""
+LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """One face in image pixel coordinates (x to the right, y down, origin at the top-left).
+
+    ``box`` is ``(x, y, width, height)``. In ``landmarks``, "left" means the image's left:
+    ``left_eye`` is the eye with the smaller x, which is the person's right eye.
+    """
+
+    box: tuple[float, float, float, float]
+    score: float
+    landmarks: dict[str, tuple[float, float]]
+
+    def landmark_array(self) -> np.ndarray:
+        """The 5 landmarks as a ``(5, 2)`` array in ``LANDMARK_NAMES`` order."""
+        return np.array([self.landmarks[name] for name in LANDMARK_NAMES], dtype=np.float64)
+
+
+class _Network:
+    """One MTCNN network: outputs sorted by channel count (2 = face score, 4 = box, 10 = landmarks)."""
+
+    def __init__(self, path: Path) -> None:
+        self._interpreter = Interpreter(model_path=str(path), num_threads=1)
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._shape: tuple[int, ...] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
+        with self._lock:
+            if batch.shape != self._shape:
+                self._interpreter.resize_tensor_input(self._input, batch.shape)
+                self._interpreter.allocate_tensors()
+                self._shape = batch.shape
+            self._interpreter.set_tensor(self._input, batch)
+            self._interpreter.invoke()
+            outputs = [self._interpreter.get_tensor(detail["index"]) for detail in self._interpreter.get_output_details()]
+        return sorted(outputs, key=lambda output: output.shape[-1])
+
+
+@cache
+def _networks(detector_dir: Path = MODEL_DIR / "detector") -> tuple[_Network, _Network, _Network]:
+    return tuple(_Network(detector_dir / f"{name}.tflite") for name in ("pnet", "rnet", "onet"))
+
+
+def _normalize(pixels: np.ndarray) -> np.ndarray:
+    return ((pixels.astype(np.float32) - 127.5) / 128.0)[None]
+
+
+def _nms(boxes: np.ndarray, threshold: float, method: str = "union") -> np.ndarray:
+    """Indices of the boxes kept by greedy non-maximum suppression, best score first."""
+    x1, y1, x2, y2, scores = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3], boxes[:, 4]
+    areas = (x2 - x1) * (y2 - y1)
+    order = np.argsort(-scores)
+    keep = []
+    while order.size:
+        best, rest = order[0], order[1:]
+        keep.append(best)
+        width = np.maximum(0.0, np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]))
+        height = np.maximum(0.0, np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]))
+        overlap = width * height
+        denominator = np.minimum(areas[best], areas[rest]) if method == "min" else areas[best] + areas[rest] - overlap
+        order = rest[overlap / np.maximum(denominator, 1e-9) <= threshold]
+    return np.array(keep, dtype=int)
+
+
+def _square(boxes: np.ndarray) -> np.ndarray:
+    boxes = boxes.copy()
+    width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    side = np.maximum(width, height)
+    boxes[:, 0] += (width - side) / 2
+    boxes[:, 1] += (height - side) / 2
+    boxes[:, 2:4] = boxes[:, 0:2] + side[:, None]
+    return boxes
+
+
+def _refine(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    boxes = boxes.copy()
+    sizes = np.stack([boxes[:, 2] - boxes[:, 0] + 1, boxes[:, 3] - boxes[:, 1] + 1] * 2, axis=1)
+    boxes[:, :4] += offsets * sizes
+    return boxes
+
+
+def _propose(image: Image.Image, pnet: _Network) -> np.ndarray:
+    """P-Net over an image pyramid: candidate boxes ``(x1, y1, x2, y2, score)``."""
+    width, height = image.size
+    scale = 12 / MIN_FACE_SIZE
+    candidates = []
+    while min(width, height) * scale >= 12:
+        scaled = image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BOX)
+        scores, offsets = pnet(_normalize(np.asarray(scaled)))
+        rows, cols = np.nonzero(scores[0, :, :, 1] > THRESHOLDS[0])
+        if rows.size:
+            cells = np.stack([cols * 2 + 1, rows * 2 + 1, cols * 2 + 12, rows * 2 + 12], axis=1).astype(np.float64)
+            regression = offsets[0, rows, cols] * 11
+            found = np.column_stack([(cells + regression) / scale, scores[0, rows, cols, 1]])
+            candidates.append(found[_nms(found, 0.5)])
+        scale *= 0.709
+    if not candidates:
+        return np.empty((0, 5))
+    boxes = np.concatenate(candidates)
+    return _square(boxes[_nms(boxes, 0.7)])
+
+
+def _patches(image: Image.Image, boxes: np.ndarray, size: int) -> np.ndarray:
+    """Crops of ``boxes`` resized to ``size`` (outside the image: mid-grey, i.e. 0 once normalised)."""
+    crops = [
+        np.asarray(image.transform((size, size), Image.Transform.EXTENT, tuple(box[:4]), Image.Resampling.BILINEAR, fillcolor=(128, 128, 128)))
+        for box in boxes
+    ]
+    return _normalize(np.stack(crops))[0]
+
+
+def _detect_boxes(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """All three stages on an RGB image: boxes ``(n, 5)`` and landmarks ``(n, 5, 2)``."""
+    pnet, rnet, onet = _networks()
+    boxes = _propose(image, pnet)
+    if len(boxes):
+        scores, offsets = rnet(_patches(image, boxes, 24))
+        boxes[:, 4] = scores[:, 1]
+        boxes = _refine(boxes, offsets)[scores[:, 1] > THRESHOLDS[1]]
+        boxes = _square(boxes[_nms(boxes, 0.7)])
+    if not len(boxes):
+        return np.empty((0, 5)), np.empty((0, 5, 2))
+    scores, offsets, points = onet(_patches(image, boxes, 48))
+    width = boxes[:, 2:3] - boxes[:, 0:1] + 1
+    height = boxes[:, 3:4] - boxes[:, 1:2] + 1
+    landmarks = np.stack([width * points[:, 0:5] + boxes[:, 0:1] - 1, height * points[:, 5:10] + boxes[:, 1:2] - 1], axis=-1)
+    boxes[:, 4] = scores[:, 1]
+    boxes = _refine(boxes, offsets)
+    keep = scores[:, 1] > THRESHOLDS[2]
+    boxes, landmarks = boxes[keep], landmarks[keep]
+    keep = _nms(boxes, 0.7, method="min")
+    return boxes[keep], landmarks[keep]
+
+
+def detect_faces(image: Image.Image) -> list[DetectedFace]:
+    """Every face in an RGB photo, most confident first, in the photo's own pixel coordinates.
+
+    Large photos are searched at a reduced size (longest side ``DETECTION_MAX_SIDE``):
+    MTCNN's cost grows with pixel count, and faces that matter are still tens of pixels there.
+    """
+    scale = min(1.0, DETECTION_MAX_SIDE / max(image.size))
+    small = image if scale == 1.0 else image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BOX)
+    boxes, landmarks = _detect_boxes(small.convert("RGB"))
+    faces = []
+    for box, points in zip(boxes / np.array([scale] * 4 + [1.0]), landmarks / scale, strict=True):
+        x1, y1 = max(0.0, box[0]), max(0.0, box[1])
+        x2, y2 = min(float(image.width), box[2]), min(float(image.height), box[3])
+        faces.append(
+            DetectedFace(
+                box=(round(float(x1), 1), round(float(y1), 1), round(float(x2 - x1), 1), round(float(y2 - y1), 1)),
+                score=float(box[4]),
+                landmarks={name: (round(float(x), 1), round(float(y), 1)) for name, (x, y) in zip(LANDMARK_NAMES, points, strict=True)},
+            )
+        )
+    return faces

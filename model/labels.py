@@ -1,0 +1,10 @@
+"""Label orders shared by training and serving.
+
+Training writes these into ``model/config.json``; serving reads them back from there, so
+the order a shipped model was trained with always travels with the model itself.
+"""
+
+GENDERS: tuple[str, ...] = ("male", "female")
+RACES: tuple[str, ...] = ("White", "Black", "Asian", "Indian", "Others")
+MAX_AGE: int = 116
+"""Oldest age in UTKFace; the age head predicts a distribution over 0..MAX_AGE years."""

@@ -1,0 +1,70 @@
+"""Export the trained Keras model to ``face2data.tflite`` for the LiteRT runtime, and check it.
+
+Usage: ``python -m training.export [--model-dir model]``
+
+The export is refused unless the ``.tflite`` outputs match the Keras model to within
+``TOLERANCE`` on every test-split face, since serving only ever runs the ``.tflite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from model.config import MODEL_DIR, ModelConfig
+from model.runtime import OUTPUTS, Network
+from training.dataset import load_splits_cached
+from training.evaluate import DATASETS
+
+TOLERANCE = 1e-3
+log = logging.getLogger("training.export")
+
+
+def export_tflite(keras_path: Path, tflite_path: Path) -> keras.Model:
+    """Write the LiteRT flatbuffer of a saved Keras model; return the Keras model."""
+    model = keras.saving.load_model(keras_path, compile=False)
+    model.export(str(tflite_path), format="litert", verbose=False)
+    return model
+
+
+def max_difference(model: keras.Model, network: Network, images: np.ndarray, batch_size: int = 256) -> float:
+    """Largest absolute difference between Keras and LiteRT outputs over ``images``."""
+    worst = 0.0
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        expected = model.predict_on_batch(batch)
+        actual = network.run(batch)
+        worst = max(worst, *(float(np.abs(np.asarray(expected[name]) - actual[name]).max()) for name in OUTPUTS))
+    return worst
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m training.export", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
+    parser.add_argument("--data", type=Path, default=DATASETS / "UTKFace.tar.gz")
+    parser.add_argument("--split", type=Path, default=DATASETS / "utkface_split.csv")
+    parser.add_argument("--cache", type=Path, default=Path(".cache"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> float:
+    args = parse_args(argv)
+    tflite_path = args.model_dir / "face2data.tflite"
+    model = export_tflite(args.model_dir / "face2data.keras", tflite_path)
+    size = ModelConfig.from_file(args.model_dir / "config.json").input_size
+    test = load_splits_cached(args.data, args.split, size, args.cache)["test"]
+    difference = max_difference(model, Network(tflite_path), test.images)
+    if difference > TOLERANCE:
+        tflite_path.unlink()
+        raise SystemExit(f"LiteRT output differs from Keras by {difference:.2e} > {TOLERANCE}: export refused")
+    log.info("wrote %s (%.1f MB); max |Keras - LiteRT| on %d test faces = %.2e", tflite_path, tflite_path.stat().st_size / 1e6, len(test), difference)
+    return difference
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    main()
