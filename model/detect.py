@@ -36,7 +36,7 @@ class DetectedFace:
     """
 
     box: tuple[float, float, float, float]
-    score: float
+    score: float | None
     landmarks: dict[str, tuple[float, float]]
 
     def landmark_array(self) -> np.ndarray:

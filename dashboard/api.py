@@ -1,0 +1,106 @@
+"""REST API under ``/api/v1``: thin routes over the same predictor the dashboard uses."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from dashboard.errors import error_response
+from dashboard.openapi import openapi_document
+from model import __version__
+from model.age import AGE_GROUPS
+from model.decode import ImageError, UnsupportedImageType, decode_image
+from model.predictor import get_predictor
+
+log = logging.getLogger("face2data.api")
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+RAW_IMAGE_TYPES = ("image/", "application/octet-stream")
+
+
+def read_upload() -> bytes:
+    """The image bytes from a multipart ``image`` field or a raw image body."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("image")
+        if upload is None:
+            raise ImageError("Send the photo in a multipart field named 'image', or as the raw request body.")
+        return upload.read()
+    if request.mimetype and not request.mimetype.startswith(RAW_IMAGE_TYPES):
+        raise _unsupported(request.mimetype)
+    return request.get_data(cache=False)
+
+
+def _unsupported(mimetype: str) -> ImageError:
+    return UnsupportedImageType(f"Content type {mimetype!r} is not supported: send an image (JPEG, PNG, WebP or HEIC).")
+
+
+def is_true(value: str | None) -> bool:
+    return (value or "").lower() in {"1", "true", "yes"}
+
+
+@api.post("/predict")
+def predict() -> tuple[Response, int]:
+    """Every face in the photo with age, gender and race; no face gives 200 with ``faces: []``."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    image = decode_image(read_upload())
+    timings["decode_ms"] = round(1000 * (time.perf_counter() - started), 1)
+    faces = get_predictor().predict(image, aligned=is_true(request.args.get("aligned")), timings=timings)
+    g.faces = len(faces)
+    timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
+    body = {"faces": [face.to_dict() for face in faces], "image": {"width": image.width, "height": image.height}, "timings_ms": timings}
+    return jsonify(body), 200
+
+
+@api.get("/health")
+def health() -> tuple[Response, int]:
+    get_predictor()
+    return jsonify({"status": "ok", "version": __version__}), 200
+
+
+@api.get("/model")
+def model_info() -> tuple[Response, int]:
+    predictor = get_predictor()
+    config = predictor.config
+    return jsonify(
+        {
+            "version": __version__,
+            "input_size": config.input_size,
+            "labels": {"gender": list(config.genders), "race": list(config.races)},
+            "age_groups": [label for label, _, _ in AGE_GROUPS],
+            "metrics": predictor.metrics,
+            "training": config.raw.get("training", {}),
+        }
+    ), 200
+
+
+@api.get("/openapi.json")
+def openapi() -> tuple[Response, int]:
+    return jsonify(openapi_document()), 200
+
+
+@api.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(unknown: str) -> tuple[Response, int]:
+    """Keeps unknown API paths out of the dashboard's catch-all page route."""
+    if any(rule.rule == request.path for rule in current_app.url_map.iter_rules()):
+        return error_response(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}.")
+    return error_response(404, "not_found", f"There is no API endpoint /api/v1/{unknown}.")
+
+
+@api.errorhandler(ImageError)
+def image_error(error: ImageError) -> tuple[Response, int]:
+    return error_response(error.status, error.code, str(error))
+
+
+@api.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> tuple[Response, int]:
+    code = {413: "payload_too_large", 404: "not_found", 405: "method_not_allowed"}.get(error.code or 500, "http_error")
+    return error_response(error.code or 500, code, error.description or error.name)
+
+
+@api.errorhandler(Exception)
+def unexpected_error(error: Exception) -> tuple[Response, int]:
+    log.exception("unexpected error on %s", request.path)
+    return error_response(500, "internal_error", "Something went wrong on our side; the error has been logged.")

@@ -1,0 +1,59 @@
+"""The Face2Data web app: one Flask server carrying the REST API and the Dash dashboard.
+
+``gunicorn dashboard.app:server`` serves it in production; ``python -m dashboard.app``
+(what ``make run`` does) serves it locally at http://127.0.0.1:8050.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import dash
+import dash_bootstrap_components as dbc  # noqa: F401  (registers the dbc component suite)
+from flask import Flask, Response, request
+
+from dashboard import callbacks  # noqa: F401  (registers the callbacks)
+from dashboard.api import api
+from dashboard.errors import error_response
+from dashboard.layout import ASSETS_DIR, make_layout
+from dashboard.security import harden
+from model.predictor import get_predictor
+
+
+def create_app() -> dash.Dash:
+    """Build the server, register the API blueprint, mount Dash on it, harden it."""
+    server = Flask(__name__)
+    server.json.sort_keys = False  # keep label and age-group order as the model defines it
+    server.register_blueprint(api)
+
+    @server.errorhandler(404)
+    @server.errorhandler(405)
+    @server.errorhandler(413)
+    def api_http_error(error) -> tuple[Response, int] | object:
+        if request.path.startswith("/api/"):
+            codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+            return error_response(error.code, codes[error.code], error.description)
+        return error
+
+    app = dash.Dash(
+        __name__,
+        server=server,
+        title="Face2Data",
+        assets_folder=str(ASSETS_DIR),
+        serve_locally=True,
+        suppress_callback_exceptions=False,
+        update_title=None,
+    )
+    app.layout = make_layout()
+    harden(server, app.csp_hashes())
+    get_predictor()  # load the model now, not on the first request (and before gunicorn forks)
+    return app
+
+
+logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+app = create_app()
+server = app.server
+
+if __name__ == "__main__":
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)

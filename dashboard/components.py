@@ -1,0 +1,61 @@
+"""Functions that return dbc pieces of the page; each takes plain data."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.constants import AGE_GROUP_COLOURS, GENDER_COLOURS, RACE_COLOURS
+from dashboard.figures import image_data_uri, probability_bars
+from model.predictor import FacePrediction
+
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def graph(figure, graph_id: str | None = None, **kwargs) -> dcc.Graph:
+    """A Plotly graph without the mode bar (cleaner on phones)."""
+    return dcc.Graph(figure=figure, config=GRAPH_CONFIG, **({"id": graph_id} if graph_id else {}), **kwargs)
+
+
+def face_card(number: int, face: FacePrediction) -> dbc.Card:
+    """One face: the aligned crop, the age with its 80% range, and three probability charts."""
+    low, high = face.age_range
+    note = [] if face.aligned else [html.Small("No face detected: the whole image was read as one face.", className="text-warning d-block")]
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.H5(f"Face {number}", className="mb-0")),
+            dbc.CardBody(
+                [
+                    dbc.Row(
+                        [
+                            dbc.Col(html.Img(src=image_data_uri(face.crop, 200), className="img-fluid rounded face-crop", alt=f"aligned face {number}"), width=5),
+                            dbc.Col(
+                                [
+                                    html.Div("Predicted age", className="text-muted small"),
+                                    html.Div(f"{face.age:.0f}", className="display-5 fw-bold face-age"),
+                                    html.Div(f"80% range: {low}-{high} years", className="small"),
+                                    *note,
+                                ],
+                                width=7,
+                            ),
+                        ],
+                        className="align-items-center mb-2",
+                    ),
+                    graph(probability_bars(face.gender, GENDER_COLOURS, "Gender"), className="gender-chart"),
+                    graph(probability_bars(face.race, RACE_COLOURS, "Race"), className="race-chart"),
+                    graph(probability_bars(face.age_groups, AGE_GROUP_COLOURS, "Age group", sort=False), className="age-chart"),
+                ]
+            ),
+        ],
+        className="h-100 shadow-sm face-card",
+    )
+
+
+def stat_card(title: str, value: str, note: str) -> dbc.Card:
+    """A headline number with its caption."""
+    return dbc.Card(dbc.CardBody([html.Div(title, className="text-muted small"), html.Div(value, className="fs-2 fw-bold"), html.Div(note, className="small")]), className="shadow-sm h-100")
+
+
+def alert(message: str, colour: str = "danger") -> dbc.Alert:
+    """A dismissable, friendly message."""
+    return dbc.Alert(message, color=colour, dismissable=True, className="upload-alert")

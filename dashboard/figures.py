@@ -1,0 +1,161 @@
+"""Pure functions: data in, ``go.Figure`` out. No I/O, no Dash, easy to test."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pandas as pd
+import plotly.graph_objects as go
+from PIL import Image
+
+from dashboard.constants import FACE_BOX_COLOUR, PLOT_TEMPLATE, TRAIN_COLOUR, VALIDATION_COLOUR
+
+DISPLAY_MAX_SIDE = 1024
+"""The photo is shown at most this large: enough for the screen, small enough to send fast."""
+
+
+def image_data_uri(image: Image.Image, max_side: int = DISPLAY_MAX_SIDE) -> str:
+    """A JPEG data URI of ``image`` (downscaled to ``max_side``), for figures and <img> tags."""
+    if max(image.size) > max_side:
+        image = image.copy()
+        image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=85)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _compact(figure: go.Figure, height: int) -> go.Figure:
+    figure.update_layout(template=PLOT_TEMPLATE, height=height, margin={"l": 10, "r": 10, "t": 36, "b": 10})
+    return figure
+
+
+def photo_figure(image: Image.Image, boxes: list[list[float]]) -> go.Figure:
+    """The photo with a numbered box on every face (boxes are ``[x, y, w, h]`` in photo pixels)."""
+    figure = go.Figure()
+    figure.add_layout_image(
+        source=image_data_uri(image), x=0, y=0, sizex=image.width, sizey=image.height, xref="x", yref="y", layer="below", sizing="stretch"
+    )
+    for number, (x, y, width, height) in enumerate(boxes, start=1):
+        figure.add_shape(type="rect", x0=x, y0=y, x1=x + width, y1=y + height, line={"color": FACE_BOX_COLOUR, "width": 3})
+        figure.add_annotation(
+            x=x, y=y, text=f"<b>{number}</b>", showarrow=False, xanchor="left", yanchor="bottom", font={"color": "black", "size": 14}, bgcolor=FACE_BOX_COLOUR
+        )
+    figure.add_trace(go.Scatter(x=[0, image.width], y=[0, image.height], mode="markers", marker={"opacity": 0}, hoverinfo="skip", showlegend=False))
+    figure.update_xaxes(visible=False, range=[0, image.width])
+    figure.update_yaxes(visible=False, range=[image.height, 0], scaleanchor="x")
+    figure.update_layout(template=PLOT_TEMPLATE, margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=min(560, max(260, 520 * image.height // image.width)))
+    return figure
+
+
+def probability_bars(probabilities: dict[str, float], colours: dict[str, str], title: str, sort: bool = True) -> go.Figure:
+    """Horizontal bars of class probabilities, labelled in percent, most likely on top."""
+    items = sorted(probabilities.items(), key=lambda item: item[1]) if sort else list(probabilities.items())[::-1]
+    labels = [label for label, _ in items]
+    values = [value for _, value in items]
+    figure = go.Figure(
+        go.Bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            marker_color=[colours.get(label, "#636efa") for label in labels],
+            text=[f"{value:.0%}" for value in values],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(range=[0, 1], tickformat=".0%")
+    figure.update_layout(title={"text": title, "font": {"size": 14}})
+    return _compact(figure, 60 + 26 * len(labels))
+
+
+def training_curve(history: pd.DataFrame, column: str, title: str, higher_is_better: bool, tick_format: str) -> go.Figure:
+    """Train and validation values of one metric per epoch, with the best validation epoch marked."""
+    epochs = history["epoch"] + 1
+    validation = history[f"val_{column}"]
+    best = int(validation.idxmax() if higher_is_better else validation.idxmin())
+    figure = go.Figure(
+        [
+            go.Scatter(x=epochs, y=history[column], name="train", mode="lines", line={"color": TRAIN_COLOUR}),
+            go.Scatter(x=epochs, y=validation, name="validation", mode="lines", line={"color": VALIDATION_COLOUR}),
+            go.Scatter(
+                x=[epochs[best]],
+                y=[validation[best]],
+                name=f"best (epoch {epochs[best]})",
+                mode="markers",
+                marker={"color": VALIDATION_COLOUR, "size": 12, "symbol": "star", "line": {"color": "black", "width": 1}},
+            ),
+        ]
+    )
+    figure.update_yaxes(tickformat=tick_format)
+    figure.update_xaxes(title="epoch")
+    figure.update_layout(title=title, hovermode="x unified", legend={"orientation": "h", "y": -0.25})
+    return _compact(figure, 340)
+
+
+def confusion_figure(matrix: list[list[int]], labels: list[str], title: str) -> go.Figure:
+    """Confusion matrix as a heatmap of row-normalised rates, with counts on hover."""
+    frame = pd.DataFrame(matrix, index=labels, columns=labels)
+    rates = frame.div(frame.sum(axis=1).clip(lower=1), axis=0)
+    figure = go.Figure(
+        go.Heatmap(
+            z=rates.values,
+            x=labels,
+            y=labels,
+            customdata=frame.values,
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            text=[[f"{rate:.0%}" for rate in row] for row in rates.values],
+            texttemplate="%{text}",
+            hovertemplate="true %{y}, predicted %{x}: %{customdata} faces<extra></extra>",
+            colorbar={"tickformat": ".0%"},
+        )
+    )
+    figure.update_xaxes(title="predicted")
+    figure.update_yaxes(title="true", autorange="reversed")
+    figure.update_layout(title=title)
+    return _compact(figure, 360)
+
+
+def group_bars(values: dict[str, float], colours: dict[str, str], title: str, tick_format: str) -> go.Figure:
+    """Vertical bars of one figure per group (accuracy per race, MAE per age band...)."""
+    labels = list(values)
+    figure = go.Figure(
+        go.Bar(
+            x=labels,
+            y=[values[label] for label in labels],
+            marker_color=[colours.get(label, "#636efa") for label in labels],
+            texttemplate=f"%{{y:{tick_format}}}",
+            textposition="auto",
+        )
+    )
+    figure.update_yaxes(tickformat=tick_format)
+    figure.update_layout(title=title)
+    return _compact(figure, 320)
+
+
+def age_histogram(counts: dict[str, int]) -> go.Figure:
+    """Images per year of age."""
+    figure = go.Figure(go.Bar(x=[int(age) for age in counts], y=list(counts.values()), marker_color="#636efa", hovertemplate="age %{x}: %{y} images<extra></extra>"))
+    figure.update_xaxes(title="age (years)")
+    figure.update_yaxes(title="images")
+    figure.update_layout(title="Age distribution")
+    return _compact(figure, 320)
+
+
+def shares_pie(counts: dict[str, int], colours: dict[str, str], title: str) -> go.Figure:
+    """Share of each class, as a donut."""
+    labels = list(counts)
+    figure = go.Figure(go.Pie(labels=labels, values=list(counts.values()), hole=0.45, marker={"colors": [colours[label] for label in labels]}, sort=False))
+    figure.update_layout(title=title)
+    return _compact(figure, 320)
+
+
+def race_by_gender_bars(table: dict[str, dict[str, int]], colours: dict[str, str]) -> go.Figure:
+    """Images per race, split by gender (grouped bars)."""
+    races = list(table)
+    genders = list(next(iter(table.values())))
+    figure = go.Figure([go.Bar(name=gender, x=races, y=[table[race][gender] for race in races], marker_color=colours[gender]) for gender in genders])
+    figure.update_layout(title="Race x gender", barmode="group")
+    return _compact(figure, 320)

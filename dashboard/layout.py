@@ -1,0 +1,152 @@
+"""The page: a navbar and five tabs. Model artifacts are read once, when the app is built."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import dcc, html
+
+from dashboard.components import graph, stat_card
+from dashboard.constants import GENDER_COLOURS, RACE_COLOURS, TRAINING_CURVES
+from dashboard.figures import age_histogram, confusion_figure, group_bars, race_by_gender_bars, shares_pie, training_curve
+from model.config import MODEL_DIR, load_config
+
+ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
+SAMPLES = {"astronaut.png": "Astronaut (one face)", "group.jpg": "Group (six faces)", "camera.png": "Grayscale photo"}
+
+
+def predict_tab() -> html.Div:
+    return html.Div(
+        [
+            dcc.Upload(
+                id="upload-photo",
+                children=html.Div(["Drag and drop a photo here, or ", html.A("click to browse", href="#", className="link-primary"), html.Div("JPEG, PNG, WebP or HEIC, up to 15 MB", className="small text-muted")]),
+                accept="image/*,.heic,.heif",
+                multiple=False,
+                className="upload-zone",
+            ),
+            html.Div(
+                [html.Span("Or try a sample: ", className="me-2 small text-muted")]
+                + [dbc.Button(label, id={"type": "sample-button", "name": name}, size="sm", color="secondary", outline=True, className="me-2 mb-1") for name, label in SAMPLES.items()],
+                className="my-2",
+            ),
+            dcc.Loading(html.Div(id="prediction-output", className="mt-3"), type="circle", delay_show=100),
+        ]
+    )
+
+
+def training_tab(history: pd.DataFrame) -> html.Div:
+    graphs = [dbc.Col(graph(training_curve(history, column, title, higher, tick), graph_id=f"training-{column.replace('_', '-')}", className="training-graph"), lg=6) for title, column, higher, tick in TRAINING_CURVES]
+    return html.Div([html.P("Train and validation curves of the shipped model, one point per epoch. The star marks the best validation epoch.", className="mt-3"), dbc.Row(graphs, className="g-3")])
+
+
+def evaluation_tab(metrics: dict) -> html.Div:
+    if not metrics:
+        return dbc.Alert("No metrics.json next to the model: run `make evaluate`.", color="warning", className="mt-3")
+    by_race = metrics["by_race"]
+    by_gender = metrics["by_gender"]
+    headline = dbc.Row(
+        [
+            dbc.Col(stat_card("Age MAE", f"{metrics['age_mae']:.2f} years", f"{metrics['age_within_5_years']:.0%} within 5 years"), md=4),
+            dbc.Col(stat_card("Gender accuracy", f"{metrics['gender_accuracy']:.1%}", f"macro-F1 {metrics['gender_macro_f1']:.3f}"), md=4),
+            dbc.Col(stat_card("Race accuracy", f"{metrics['race_accuracy']:.1%}", f"macro-F1 {metrics['race_macro_f1']:.3f}"), md=4),
+        ],
+        className="g-3 my-2",
+    )
+    charts = dbc.Row(
+        [
+            dbc.Col(graph(confusion_figure(metrics["confusion"]["gender"]["matrix"], metrics["confusion"]["gender"]["labels"], "Gender confusion")), lg=6),
+            dbc.Col(graph(confusion_figure(metrics["confusion"]["race"]["matrix"], metrics["confusion"]["race"]["labels"], "Race confusion")), lg=6),
+            dbc.Col(graph(group_bars({race: row["race_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Race accuracy per race", ".1%")), lg=6),
+            dbc.Col(graph(group_bars({race: row["gender_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Gender accuracy per race", ".1%")), lg=6),
+            dbc.Col(graph(group_bars({gender: row["gender_accuracy"] for gender, row in by_gender.items()}, GENDER_COLOURS, "Gender accuracy per gender", ".1%")), lg=6),
+            dbc.Col(graph(group_bars({band: value for band, value in metrics["age_mae_by_band"].items() if value is not None}, {}, "Age MAE per age band (years)", ".1f")), lg=6),
+        ],
+        className="g-3",
+    )
+    note = dbc.Alert(
+        [
+            html.H5("Bias and limits", className="alert-heading"),
+            html.P(
+                "These figures come from the UTKFace test split (2,369 faces), which is mostly frontal, well lit and over-represents White faces. "
+                "The model is least reliable for the 'Others' race class, for young children's gender and for ages over 70. "
+                "Race and gender are read from appearance and cannot describe how a person identifies: use the predictions for research and exploration, never to make decisions about people."
+            ),
+        ],
+        color="info",
+        className="mt-3",
+    )
+    return html.Div([html.P(f"Shipped model on the {metrics['n_images']:,} faces of the canonical test split.", className="mt-3"), headline, charts, note])
+
+
+def dataset_tab(summary: dict) -> html.Div:
+    return html.Div(
+        [
+            html.P(f"UTKFace: {summary['n_images']:,} labelled faces, split {summary['splits']['train']:,} train / {summary['splits']['val']:,} val / {summary['splits']['test']:,} test.", className="mt-3"),
+            dbc.Row(
+                [
+                    dbc.Col(graph(age_histogram(summary["age"])), lg=12),
+                    dbc.Col(graph(shares_pie(summary["gender"], GENDER_COLOURS, "Gender")), lg=4),
+                    dbc.Col(graph(shares_pie(summary["race"], RACE_COLOURS, "Race")), lg=4),
+                    dbc.Col(graph(race_by_gender_bars(summary["race_by_gender"], GENDER_COLOURS)), lg=4),
+                ],
+                className="g-3",
+            ),
+            html.P("UTKFace is available for non-commercial research purposes only; the copyright of the images stays with their owners.", className="small text-muted mt-2"),
+        ]
+    )
+
+
+def about_tab(config: dict) -> html.Div:
+    training = config.get("training", {})
+    size = config["input"]["size"]
+    return html.Div(
+        [
+            html.H4("How it works", className="mt-3"),
+            html.Ol(
+                [
+                    html.Li("The photo is decoded in memory (EXIF rotation applied, any colour mode to RGB)."),
+                    html.Li("MTCNN finds every face and five landmarks (eyes, nose, mouth corners)."),
+                    html.Li("Each face is warped onto the geometry of the UTKFace crops with a similarity transform."),
+                    html.Li(f"A residual CNN (input {size}x{size}, widths {training.get('widths')}) with one shared trunk and three heads reads age as a distribution over 0-116 years, gender and race, averaged with the mirrored face."),
+                ]
+            ),
+            html.P(f"Trained from scratch on UTKFace's train split for {training.get('epochs')} epochs on {config.get('machine')}; {config.get('wall_time_s', 0) / 60:.0f} minutes.", className="small"),
+            html.H4("REST API"),
+            html.P(["POST a photo to ", html.Code("/api/v1/predict"), "; the OpenAPI document is at ", html.A("/api/v1/openapi.json", href="/api/v1/openapi.json"), "."]),
+            html.Pre(html.Code('curl -F "image=@photo.jpg" http://127.0.0.1:8050/api/v1/predict'), className="bg-light p-2 rounded"),
+            html.H4("Privacy"),
+            html.P("Photos are processed in memory and never stored, logged or sent anywhere. Nothing leaves this server."),
+        ]
+    )
+
+
+def make_layout(model_dir: Path = MODEL_DIR) -> dbc.Container:
+    """The whole page, built from the artifacts in ``model_dir``."""
+    config = load_config(model_dir).raw
+    history = pd.read_csv(model_dir / "history.csv")
+    metrics_path = model_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    summary = json.loads((model_dir / "dataset.json").read_text())
+    return dbc.Container(
+        [
+            dbc.NavbarSimple(brand="Face2Data", color="primary", dark=True, className="mb-3", children=[dbc.NavItem(dbc.NavLink("API", href="/api/v1/openapi.json"))]),
+            html.P("Age, gender and race from a face photo, with the uncertainty and the biases shown.", className="lead"),
+            dbc.Tabs(
+                [
+                    dbc.Tab(predict_tab(), label="Predict", tab_id="tab-predict"),
+                    dbc.Tab(training_tab(history), label="Training", tab_id="tab-training"),
+                    dbc.Tab(evaluation_tab(metrics), label="Evaluation", tab_id="tab-evaluation"),
+                    dbc.Tab(dataset_tab(summary), label="Dataset", tab_id="tab-dataset"),
+                    dbc.Tab(about_tab(config), label="About & API", tab_id="tab-about"),
+                ],
+                id="tabs",
+                active_tab="tab-predict",
+            ),
+            html.Footer(html.Small("Face2Data: a research tool. UTKFace is for non-commercial research only."), className="text-muted my-4"),
+        ],
+        fluid="lg",
+    )

@@ -1,0 +1,95 @@
+"""Photo bytes -> an upright RGB Pillow image, or a clear, typed refusal.
+
+Uploads are untrusted: sizes are checked on the byte count and on the header's pixel
+count *before* any pixel is decoded, Pillow may only use the formats we list (no EPS or
+other formats that shell out), and every failure becomes an ``ImageError`` that carries
+the HTTP status the API answers with.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import pillow_heif
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+pillow_heif.register_heif_opener()
+
+MAX_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+FORMATS = ("JPEG", "PNG", "WEBP", "HEIF", "GIF", "BMP", "TIFF")
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb guard, as a second line of defence
+
+
+class ImageError(ValueError):
+    """An upload we refuse; ``status`` is the HTTP status and ``code`` a stable machine name."""
+
+    status = 400
+    code = "invalid_image"
+
+
+class EmptyImage(ImageError):
+    code = "empty_image"
+
+
+class UnreadableImage(ImageError):
+    code = "unreadable_image"
+
+
+class ImageTooLarge(ImageError):
+    status = 413
+    code = "image_too_large"
+
+
+class UnsupportedImageType(ImageError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+def _looks_like_other_format(data: bytes) -> bool:
+    head = data[:512].lstrip().lower()
+    return head.startswith((b"<?xml", b"<svg", b"%pdf", b"<!doctype", b"<html")) or b"<svg" in head
+
+
+def decode_image(data: bytes) -> Image.Image:
+    """Decode an uploaded photo: EXIF orientation applied, first frame, RGB.
+
+    Raises an ``ImageError`` subclass for empty, unreadable, too large or unsupported input.
+    """
+    if not data:
+        raise EmptyImage("The upload is empty: send a JPEG, PNG, WebP or HEIC photo.")
+    if len(data) > MAX_BYTES:
+        raise ImageTooLarge(f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageTooLarge(f"The photo is {image.width}x{image.height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
+            image.seek(0)
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageTooLarge(f"The photo has too many pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.") from error
+    except UnidentifiedImageError as error:
+        if _looks_like_other_format(data):
+            raise UnsupportedImageType("This file type is not supported: send a JPEG, PNG, WebP or HEIC photo.") from error
+        raise UnreadableImage("The file is not an image we can read: send a JPEG, PNG, WebP or HEIC photo.") from error
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise UnreadableImage("The image is damaged or truncated and cannot be decoded.") from error
+    return _to_rgb(upright)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Any mode to RGB; transparency is flattened onto white, 16-bit gray scaled to 8 bits."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.point(lambda value: value / 256).convert("L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")

@@ -1,0 +1,125 @@
+"""Photo in, one prediction per face out: the object behind the CLI, the API and the dashboard.
+
+``Predictor`` chains decode -> detect -> align -> preprocess -> network; it is built once per
+process (``get_predictor``) and is safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from model.age import age_groups, age_interval, expected_age
+from model.align import align_face
+from model.config import MODEL_DIR, ModelConfig, load_config
+from model.detect import DetectedFace, detect_faces
+from model.preprocess import preprocess
+from model.runtime import Network
+
+FALLBACK_MAX_SIDE = 400
+"""A photo with no detected face is treated as an already aligned crop when it is at most this big..."""
+FALLBACK_MAX_ASPECT = 1.25
+"""...and roughly square (long side / short side at most this), like a UTKFace file uploaded as is."""
+
+
+@dataclass
+class FacePrediction:
+    """What the model says about one face; ``box`` is ``(x, y, w, h)`` in photo pixels."""
+
+    box: tuple[float, float, float, float]
+    score: float | None
+    landmarks: dict[str, tuple[float, float]]
+    age: float
+    age_range: tuple[int, int]
+    age_groups: dict[str, float]
+    age_distribution: np.ndarray = field(repr=False)
+    gender: dict[str, float]
+    race: dict[str, float]
+    aligned: bool
+    crop: Image.Image = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """The JSON form used by the API and the CLI."""
+        return {
+            "box": [round(value, 1) for value in self.box],
+            "score": None if self.score is None else round(self.score, 4),
+            "landmarks": {name: list(point) for name, point in self.landmarks.items()},
+            "age": round(self.age, 1),
+            "age_range": list(self.age_range),
+            "age_groups": {name: round(value, 4) for name, value in self.age_groups.items()},
+            "gender": {"label": max(self.gender, key=self.gender.get), "probabilities": {k: round(v, 4) for k, v in self.gender.items()}},
+            "race": {"label": max(self.race, key=self.race.get), "probabilities": {k: round(v, 4) for k, v in self.race.items()}},
+            "aligned": self.aligned,
+        }
+
+
+class Predictor:
+    """The shipped model with its face pipeline; load once, call from any thread."""
+
+    def __init__(self, model_dir: Path = MODEL_DIR) -> None:
+        self.config: ModelConfig = load_config(model_dir)
+        self.network = Network(model_dir / "face2data.tflite")
+        metrics_path = Path(model_dir) / "metrics.json"
+        self.metrics: dict = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+
+    def predict(self, image: Image.Image, aligned: bool = False, timings: dict[str, float] | None = None) -> list[FacePrediction]:
+        """Every face of an RGB photo, most confident first.
+
+        ``aligned=True`` skips detection and takes the whole image as one UTKFace-style crop.
+        Without it, a small square photo in which no face is found is taken whole as well,
+        and its prediction says ``aligned: False``. ``timings`` receives milliseconds per step.
+        """
+        timings = {} if timings is None else timings
+        started = time.perf_counter()
+        faces = [] if aligned else detect_faces(image)
+        timings["detect_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        started = time.perf_counter()
+        if faces:
+            crops = [align_face(image, face) for face in faces]
+        elif aligned or _looks_like_a_crop(image):
+            crops = [image]
+        else:
+            return []
+        batch = np.stack([preprocess(crop, self.config.input_size) for crop in crops])
+        timings["align_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        started = time.perf_counter()
+        outputs = self.network.predict(batch)
+        timings["predict_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        whole = DetectedFace(box=(0.0, 0.0, float(image.width), float(image.height)), score=None, landmarks={})
+        return [
+            self._face(face, crop, outputs, index, aligned=bool(faces))
+            for index, (face, crop) in enumerate(zip(faces or [whole], crops, strict=True))
+        ]
+
+    def _face(self, face: DetectedFace, crop: Image.Image, outputs: dict[str, np.ndarray], index: int, aligned: bool) -> FacePrediction:
+        distribution = outputs["age"][index]
+        return FacePrediction(
+            box=face.box,
+            score=face.score,
+            landmarks=face.landmarks,
+            age=float(expected_age(distribution[None])[0]),
+            age_range=age_interval(distribution),
+            age_groups=age_groups(distribution),
+            age_distribution=distribution,
+            gender=dict(zip(self.config.genders, map(float, outputs["gender"][index]), strict=True)),
+            race=dict(zip(self.config.races, map(float, outputs["race"][index]), strict=True)),
+            aligned=aligned,
+            crop=crop,
+        )
+
+
+def _looks_like_a_crop(image: Image.Image) -> bool:
+    long_side, short_side = max(image.size), min(image.size)
+    return long_side <= FALLBACK_MAX_SIDE and long_side / short_side <= FALLBACK_MAX_ASPECT
+
+
+@cache
+def get_predictor(model_dir: Path = MODEL_DIR) -> Predictor:
+    """The process-wide predictor, loaded on first use."""
+    return Predictor(model_dir)

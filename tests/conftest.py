@@ -1,0 +1,35 @@
+"""Shared fixtures. In CI (``CI=true``) a missing dataset or browser fails the run instead of skipping."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+DATASETS = ROOT.parent / "shared" / "datasets"
+ARCHIVE = DATASETS / "UTKFace.tar.gz"
+SPLIT_CSV = DATASETS / "utkface_split.csv"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip a test locally when an external resource is missing; fail it in CI."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def datasets() -> Path:
+    require(ARCHIVE.exists() and SPLIT_CSV.exists(), f"UTKFace archive and split CSV in {DATASETS}")
+    return DATASETS
+
+
+@pytest.fixture
+def fixture_bytes():
+    return lambda name: (FIXTURES / name).read_bytes()

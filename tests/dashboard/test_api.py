@@ -1,0 +1,119 @@
+import io
+import socket
+import threading
+import time
+
+import psutil
+
+import pytest
+from werkzeug.serving import make_server
+
+from model.decode import MAX_BYTES
+from model.labels import GENDERS, RACES
+
+
+def multipart(data: bytes, name: str = "photo.jpg", field: str = "image") -> dict:
+    return {"data": {field: (io.BytesIO(data), name)}, "content_type": "multipart/form-data"}
+
+
+def assert_error(response, status: int, code: str) -> None:
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"]["code"] == code and body["error"]["message"]
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_predict_multipart_one_face(client, fixture_bytes):
+    response = client.post("/api/v1/predict", **multipart(fixture_bytes("astronaut.png"), "astronaut.png"))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["image"] == {"width": 512, "height": 512}
+    (face,) = body["faces"]
+    assert list(face["gender"]["probabilities"]) == list(GENDERS) and list(face["race"]["probabilities"]) == list(RACES)
+    assert len(face["box"]) == 4 and set(face["landmarks"]) == {"left_eye", "right_eye", "nose", "mouth_left", "mouth_right"}
+    assert {"decode_ms", "detect_ms", "predict_ms", "total_ms"} <= set(body["timings_ms"])
+
+
+@pytest.mark.parametrize(
+    ("name", "faces"),
+    [("group.jpg", 6), ("astronaut_exif_rotated.jpg", 1), ("camera.png", None), ("astronaut_rgba.png", 1), ("utkface_crop.jpg", 1), ("chelsea.png", 0)],
+)
+def test_predict_raw_body_on_real_photos(client, fixture_bytes, name, faces):
+    response = client.post("/api/v1/predict", data=fixture_bytes(name), content_type="image/jpeg" if name.endswith("jpg") else "image/png")
+    assert response.status_code == 200
+    found = len(response.get_json()["faces"])
+    assert found >= 1 if faces is None else found == faces
+
+
+def test_aligned_query_parameter(client, fixture_bytes):
+    body = client.post("/api/v1/predict?aligned=true", data=fixture_bytes("utkface_crop.jpg"), content_type="image/jpeg").get_json()
+    assert body["faces"][0]["aligned"] is False and body["faces"][0]["score"] is None
+
+
+def test_bad_inputs_get_4xx_and_the_server_keeps_serving(client, fixture_bytes):
+    cases = [
+        (client.post("/api/v1/predict", data=b"", content_type="image/jpeg"), 400, "empty_image"),
+        (client.post("/api/v1/predict", **multipart(b"hello, I am text", "notes.jpg")), 400, "unreadable_image"),
+        (client.post("/api/v1/predict", **multipart(fixture_bytes("astronaut_exif_rotated.jpg")[:4000])), 400, "unreadable_image"),
+        (client.post("/api/v1/predict", **multipart(fixture_bytes("bomb.png"), "bomb.png")), 413, "image_too_large"),
+        (client.post("/api/v1/predict", **multipart(b'<svg xmlns="http://www.w3.org/2000/svg"/>', "x.svg")), 415, "unsupported_media_type"),
+        (client.post("/api/v1/predict", data=b"<svg/>", content_type="image/svg+xml"), 415, "unsupported_media_type"),
+        (client.post("/api/v1/predict", data=b"{}", content_type="application/json"), 415, "unsupported_media_type"),
+        (client.post("/api/v1/predict", **multipart(fixture_bytes("astronaut.png"), field="photo")), 400, "invalid_image"),
+        (client.post("/api/v1/predict", data=b"x" * (MAX_BYTES + 10), content_type="image/jpeg"), 413, "image_too_large"),
+        (client.get("/api/v1/predict"), 405, "method_not_allowed"),
+        (client.get("/api/v1/nothing-here"), 404, "not_found"),
+    ]
+    for response, status, code in cases:
+        assert_error(response, status, code)
+    assert client.get("/api/v1/health").get_json()["status"] == "ok"
+    assert client.post("/api/v1/predict", data=fixture_bytes("astronaut.png"), content_type="image/png").status_code == 200
+
+
+def test_a_100_mb_body_is_refused_quickly_without_being_read(client):
+    """A real socket: announce 100 MB, send only 64 kB, and get 413 before the rest is sent."""
+    server = make_server("127.0.0.1", 0, client.application, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    rss_before = psutil.Process().memory_info().rss
+    try:
+        started = time.perf_counter()
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as connection:
+            connection.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % (100 * 2**20))
+            connection.sendall(b"\0" * 65536)
+            reply = ""
+            while "}}" not in reply:  # the end of the JSON error body
+                reply += connection.recv(65536).decode("latin-1")
+        elapsed = time.perf_counter() - started
+    finally:
+        server.shutdown()
+    assert reply.startswith("HTTP/1.1 413") and "payload_too_large" in reply
+    assert elapsed < 1.0
+    assert psutil.Process().memory_info().rss - rss_before < 20 * 2**20
+
+
+def test_health_model_and_openapi(client):
+    assert client.get("/api/v1/health").get_json() == {"status": "ok", "version": "0.1.0"}
+    info = client.get("/api/v1/model").get_json()
+    assert info["labels"] == {"gender": list(GENDERS), "race": list(RACES)} and info["input_size"] == 64
+    assert info["age_groups"][0] == "0-2" and "age_mae" in info["metrics"]
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    assert set(document["paths"]) == {"/api/v1/predict", "/api/v1/health", "/api/v1/model", "/api/v1/openapi.json"}
+    responses = document["paths"]["/api/v1/predict"]["post"]["responses"]
+    assert {"200", "400", "413", "415"} <= set(responses)
+
+
+def test_security_headers_and_no_debug(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "unsafe-eval" not in policy and "''" not in policy
+    assert "http" not in policy  # no third-party origin: everything is served by the app
+
+
+def test_page_loads_nothing_from_a_cdn(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "bootstrap.min.css" in html and "cdn" not in html.lower() and "https://" not in html

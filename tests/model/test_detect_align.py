@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.align import align_face, load_template, similarity_transform
+from model.decode import decode_image
+from model.detect import LANDMARK_NAMES, detect_faces
+
+
+def photo(fixture_bytes, name):
+    return decode_image(fixture_bytes(name))
+
+
+def test_one_face_with_box_score_and_landmarks(fixture_bytes):
+    (face,) = detect_faces(photo(fixture_bytes, "astronaut.png"))
+    x, y, width, height = face.box
+    # The astronaut's face lies around x 180-265, y 60-175 in the 512x512 picture.
+    assert 160 < x < 200 and 40 < y < 90 and 70 < width < 110 and 90 < height < 135
+    assert face.score > 0.95
+    assert set(face.landmarks) == set(LANDMARK_NAMES)
+    left, right = face.landmarks["left_eye"], face.landmarks["right_eye"]
+    assert left[0] < right[0]  # "left" is the image's left
+    assert left[1] < face.landmarks["mouth_left"][1]
+
+
+def test_every_face_of_a_group(fixture_bytes):
+    faces = detect_faces(photo(fixture_bytes, "group.jpg"))
+    assert len(faces) == 6
+    centres = sorted((round((f.box[1] + f.box[3] / 2) / 450), round((f.box[0] + f.box[2] / 2) / 480)) for f in faces)
+    assert centres == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]  # one per pasted crop (2 rows x 3 columns)
+
+
+def test_no_face_in_a_cat(fixture_bytes):
+    assert detect_faces(photo(fixture_bytes, "chelsea.png")) == []
+
+
+def test_large_photos_are_detected_downscaled_and_mapped_back(fixture_bytes):
+    small = photo(fixture_bytes, "astronaut.png")
+    large = small.resize((3000, 3000))
+    (face_small,) = detect_faces(small)
+    (face_large,) = detect_faces(large)
+    scale = 3000 / 512
+    assert np.allclose(np.array(face_large.box) / scale, face_small.box, atol=6)
+
+
+def test_similarity_transform_recovers_a_known_transform():
+    rng = np.random.default_rng(0)
+    points = rng.uniform(0, 100, (5, 2))
+    angle, scale, shift = 0.3, 1.7, np.array([12.0, -5.0])
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = points @ (scale * rotation).T + shift
+    matrix = similarity_transform(points, moved)
+    assert np.allclose(matrix[:, :2], scale * rotation) and np.allclose(matrix[:, 2], shift)
+
+
+def test_aligned_face_puts_landmarks_on_the_template(fixture_bytes):
+    image = photo(fixture_bytes, "astronaut.png")
+    (face,) = detect_faces(image)
+    crop = align_face(image, face)
+    size, template = load_template()
+    assert crop.size == (size, size)
+    (again,) = detect_faces(crop)
+    assert np.abs(again.landmark_array() - template).max() < 8  # pixels in a 200 px crop
+
+
+@pytest.mark.parametrize("name", ["utkface_crop.jpg"])
+def test_a_utkface_crop_aligns_onto_itself(fixture_bytes, name):
+    image = photo(fixture_bytes, name)
+    (face,) = detect_faces(image)
+    crop = align_face(image, face)
+    difference = np.abs(np.asarray(crop, np.int16) - np.asarray(image, np.int16)).mean()
+    assert difference < 25, difference
+    assert isinstance(crop, Image.Image)

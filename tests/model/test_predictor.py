@@ -1,0 +1,98 @@
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+from PIL import Image
+
+from model.age import AGE_GROUPS, age_groups, age_interval, expected_age
+from model.decode import decode_image
+from model.predictor import get_predictor
+from tests.conftest import FIXTURES, ROOT
+
+
+def test_age_summaries_of_a_known_distribution():
+    distribution = np.zeros(117)
+    distribution[30] = 0.5
+    distribution[40] = 0.5
+    assert expected_age(distribution[None])[0] == 35
+    assert age_interval(distribution) == (30, 40)
+    groups = age_groups(distribution)
+    assert list(groups) == [label for label, _, _ in AGE_GROUPS]
+    assert groups["30-39"] == 0.5 and groups["40-49"] == 0.5 and sum(groups.values()) == 1
+
+
+def test_prediction_for_every_face_is_complete_and_consistent(fixture_bytes):
+    faces = get_predictor().predict(decode_image(fixture_bytes("group.jpg")))
+    assert len(faces) == 6
+    for face in faces:
+        result = face.to_dict()
+        assert set(result) == {"box", "score", "landmarks", "age", "age_range", "age_groups", "gender", "race", "aligned"}
+        assert result["age_range"][0] <= result["age"] <= result["age_range"][1]
+        for head, labels in (("gender", ["male", "female"]), ("race", ["White", "Black", "Asian", "Indian", "Others"])):
+            probabilities = result[head]["probabilities"]
+            assert list(probabilities) == labels and abs(sum(probabilities.values()) - 1) < 1e-3
+            assert result[head]["label"] == max(probabilities, key=probabilities.get)
+        assert abs(sum(result["age_groups"].values()) - 1) < 1e-3
+        json.dumps(result)
+
+
+def test_small_square_image_without_a_detected_face_is_read_whole(fixture_bytes):
+    crop = decode_image(fixture_bytes("chelsea.png")).crop((100, 0, 400, 300)).resize((200, 200))
+    (face,) = get_predictor().predict(crop)
+    assert face.aligned is False and face.score is None and face.box == (0.0, 0.0, 200.0, 200.0)
+    assert get_predictor().predict(decode_image(fixture_bytes("chelsea.png"))) == []  # 451x300 is not crop-like
+
+
+def test_aligned_flag_skips_detection(fixture_bytes):
+    (face,) = get_predictor().predict(decode_image(fixture_bytes("utkface_crop.jpg")), aligned=True)
+    assert face.aligned is False and face.box == (0.0, 0.0, 200.0, 200.0)
+
+
+def test_predictor_is_safe_to_share_between_threads(fixture_bytes):
+    image = decode_image(fixture_bytes("group.jpg"))
+    expected = [face.to_dict() for face in get_predictor().predict(image)]
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(3):
+                results.append([face.to_dict() for face in get_predictor().predict(image)])
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(results) == 12 and all(result == expected for result in results)
+
+
+def test_serving_never_imports_tensorflow():
+    code = (
+        "import sys; from model.decode import decode_image; from model.predictor import get_predictor;"
+        f"faces = get_predictor().predict(decode_image(open({str(FIXTURES / 'astronaut.png')!r}, 'rb').read()));"
+        "assert faces; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert output == ["False", "False"]
+
+
+def test_cli_prints_json_lines_for_files_and_folders(tmp_path):
+    (tmp_path / "notes.jpg").write_text("not an image")
+    Image.open(FIXTURES / "astronaut.png").save(tmp_path / "astronaut.png")
+    result = subprocess.run([sys.executable, "-m", "model.predict", str(tmp_path), str(FIXTURES / "group.jpg"), "--json"], cwd=ROOT, capture_output=True, text=True)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 1  # one file could not be read
+    by_name = {line["file"].rsplit("/", 1)[-1]: line for line in lines}
+    assert len(by_name["astronaut.png"]["faces"]) == 1 and len(by_name["group.jpg"]["faces"]) == 6
+    assert "error" in by_name["notes.jpg"]
+
+
+def test_cli_table_and_help():
+    table = subprocess.run([sys.executable, "-m", "model.predict", str(FIXTURES / "utkface_crop.jpg"), "--aligned"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "1 face(s)" in table and "80% range" in table
+    usage = subprocess.run([sys.executable, "-m", "model.predict", "--help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "--json" in usage and "--aligned" in usage

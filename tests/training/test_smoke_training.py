@@ -1,0 +1,75 @@
+"""Train one epoch on a few dozen real UTKFace images, then export and evaluate the result."""
+
+
+import json
+import tarfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from model.predictor import Predictor
+from training import evaluate, export
+from training.dataset import read_split
+from training.train import parse_args, train
+
+
+@pytest.fixture(scope="module")
+def small_utkface(datasets, tmp_path_factory) -> Path:
+    """An unpacked folder with 32 train, 16 val and 16 test images from the real archive."""
+    folder = tmp_path_factory.mktemp("utk") / "UTKFace"
+    folder.mkdir()
+    wanted = {"train": 32, "val": 16, "test": 16}
+    split_of = read_split(datasets / "utkface_split.csv")
+    with tarfile.open(datasets / "UTKFace.tar.gz") as archive:
+        for member in archive:
+            name = Path(member.name).name
+            split = split_of.get(name)
+            if wanted.get(split, 0) > 0:
+                (folder / name).write_bytes(archive.extractfile(member).read())
+                wanted[split] -= 1
+            if not any(wanted.values()):
+                break
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(small_utkface, datasets, tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("run")
+    args = parse_args(
+        ["--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(work / "out"),
+         "--batch-size", "16", "--cache", str(work / "cache"), "--verbose", "0"]
+    )
+    return train(args)
+
+
+def test_training_writes_every_artifact(trained):
+    assert {"face2data.keras", "history.csv", "config.json"} <= {path.name for path in trained.iterdir()}
+    history = pd.read_csv(trained / "history.csv")
+    for column in ("loss", "gender_accuracy", "race_accuracy", "age_mae"):
+        assert column in history and f"val_{column}" in history
+    assert len(history) == 1
+    config = json.loads((trained / "config.json").read_text())
+    assert config["input"]["size"] == 64 and config["labels"]["race"] == ["White", "Black", "Asian", "Indian", "Others"]
+    assert config["training"]["images"] == {"train": 32, "val": 16}
+    assert config["wall_time_s"] > 0 and "CPU" in config["machine"] and len(config["dataset"]["sha256"]) > 20
+
+
+def test_saved_model_loads_with_three_named_outputs(trained):
+    model = keras.saving.load_model(trained / "face2data.keras", compile=False)
+    outputs = model.predict(np.zeros((2, 64, 64, 3), np.uint8), verbose=0)
+    assert {name: value.shape for name, value in outputs.items()} == {"age": (2, 117), "gender": (2, 2), "race": (2, 5)}
+    assert getattr(model, "optimizer", None) is None  # shipped without optimizer state
+
+
+def test_export_matches_keras_and_evaluation_writes_metrics(trained, small_utkface, datasets, tmp_path):
+    common = ["--model-dir", str(trained), "--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--cache", str(tmp_path)]
+    assert export.main(common) <= export.TOLERANCE
+    metrics = evaluate.main(common)
+    assert metrics["n_images"] == 16
+    assert json.loads((trained / "metrics.json").read_text()) == json.loads(json.dumps(metrics))
+    faces = Predictor(trained).predict(Image.open(next(small_utkface.iterdir())).convert("RGB"))
+    assert faces and abs(sum(faces[0].race.values()) - 1) < 1e-4
