@@ -6,7 +6,7 @@ DATASETS ?= ../shared/datasets
 EPOCHS ?= 70
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test lint train export evaluate benchmark compare-peers clean
+.PHONY: run serve test lint train export evaluate detector template dataset-summary benchmark compare-peers screenshots clean
 
 $(BIN)/.installed: requirements.txt requirements-train.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,22 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+serve: $(BIN)/.installed  ## the Procfile's production server (gunicorn) on $$PORT (default 8050)
+	$(BIN)/gunicorn dashboard.app:server --config gunicorn.conf.py
+
 train: $(BIN)/.installed  ## the shipped model: train, export to LiteRT, evaluate on test
 	$(BIN)/python -m training.train --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv --epochs $(EPOCHS) --out model --verbose 2
-	$(MAKE) export evaluate
+	$(MAKE) export evaluate dataset-summary
+
+detector: $(BIN)/.installed  ## MTCNN networks to LiteRT (model/detector/), then the alignment template
+	$(BIN)/python -m training.export_detector
+	$(MAKE) template
+
+template: $(BIN)/.installed
+	$(BIN)/python -m training.face_template --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+
+dataset-summary: $(BIN)/.installed
+	$(BIN)/python -m training.dataset_summary --split $(DATASETS)/utkface_split.csv
 
 export: $(BIN)/.installed
 	$(BIN)/python -m training.export --model-dir model --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv

@@ -37,7 +37,11 @@ def render_prediction(data: bytes, name: str) -> list:
         return [alert(f"{name}: no face found. Try a photo where the face is larger, frontal and well lit.", "warning")]
     cards = [dbc.Col(face_card(number, face), md=6, xl=4) for number, face in enumerate(faces, start=1)]
     summary = f"{len(faces)} face{'s' if len(faces) > 1 else ''} found in {name} ({image.width}x{image.height})."
-    return [html.P(summary, id="prediction-summary"), graph(photo_figure(image, [list(face.box) for face in faces]), graph_id="photo-graph"), dbc.Row(cards, className="g-3 mt-1")]
+    return [
+        html.P(summary, id="prediction-summary"),
+        graph(photo_figure(image, [list(face.box) for face in faces]), graph_id="photo-graph"),
+        dbc.Row(cards, className="g-3 mt-1"),
+    ]
 
 
 @callback(

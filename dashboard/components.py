@@ -28,7 +28,10 @@ def face_card(number: int, face: FacePrediction) -> dbc.Card:
                 [
                     dbc.Row(
                         [
-                            dbc.Col(html.Img(src=image_data_uri(face.crop, 200), className="img-fluid rounded face-crop", alt=f"aligned face {number}"), width=5),
+                            dbc.Col(
+                                html.Img(src=image_data_uri(face.crop, 200), className="img-fluid rounded face-crop", alt=f"aligned face {number}"),
+                                width=5,
+                            ),
                             dbc.Col(
                                 [
                                     html.Div("Predicted age", className="text-muted small"),
@@ -53,7 +56,10 @@ def face_card(number: int, face: FacePrediction) -> dbc.Card:
 
 def stat_card(title: str, value: str, note: str) -> dbc.Card:
     """A headline number with its caption."""
-    return dbc.Card(dbc.CardBody([html.Div(title, className="text-muted small"), html.Div(value, className="fs-2 fw-bold"), html.Div(note, className="small")]), className="shadow-sm h-100")
+    return dbc.Card(
+        dbc.CardBody([html.Div(title, className="text-muted small"), html.Div(value, className="fs-2 fw-bold"), html.Div(note, className="small")]),
+        className="shadow-sm h-100",
+    )
 
 
 def alert(message: str, colour: str = "danger") -> dbc.Alert:

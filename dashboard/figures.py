@@ -39,12 +39,21 @@ def photo_figure(image: Image.Image, boxes: list[list[float]]) -> go.Figure:
     for number, (x, y, width, height) in enumerate(boxes, start=1):
         figure.add_shape(type="rect", x0=x, y0=y, x1=x + width, y1=y + height, line={"color": FACE_BOX_COLOUR, "width": 3})
         figure.add_annotation(
-            x=x, y=y, text=f"<b>{number}</b>", showarrow=False, xanchor="left", yanchor="bottom", font={"color": "black", "size": 14}, bgcolor=FACE_BOX_COLOUR
+            x=x,
+            y=y,
+            text=f"<b>{number}</b>",
+            showarrow=False,
+            xanchor="left",
+            yanchor="bottom",
+            font={"color": "black", "size": 14},
+            bgcolor=FACE_BOX_COLOUR,
         )
     figure.add_trace(go.Scatter(x=[0, image.width], y=[0, image.height], mode="markers", marker={"opacity": 0}, hoverinfo="skip", showlegend=False))
     figure.update_xaxes(visible=False, range=[0, image.width])
     figure.update_yaxes(visible=False, range=[image.height, 0], scaleanchor="x")
-    figure.update_layout(template=PLOT_TEMPLATE, margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=min(560, max(260, 520 * image.height // image.width)))
+    figure.update_layout(
+        template=PLOT_TEMPLATE, margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=min(560, max(260, 520 * image.height // image.width))
+    )
     return figure
 
 
@@ -137,7 +146,9 @@ def group_bars(values: dict[str, float], colours: dict[str, str], title: str, ti
 
 def age_histogram(counts: dict[str, int]) -> go.Figure:
     """Images per year of age."""
-    figure = go.Figure(go.Bar(x=[int(age) for age in counts], y=list(counts.values()), marker_color="#636efa", hovertemplate="age %{x}: %{y} images<extra></extra>"))
+    figure = go.Figure(
+        go.Bar(x=[int(age) for age in counts], y=list(counts.values()), marker_color="#636efa", hovertemplate="age %{x}: %{y} images<extra></extra>")
+    )
     figure.update_xaxes(title="age (years)")
     figure.update_yaxes(title="images")
     figure.update_layout(title="Age distribution")
@@ -147,7 +158,9 @@ def age_histogram(counts: dict[str, int]) -> go.Figure:
 def shares_pie(counts: dict[str, int], colours: dict[str, str], title: str) -> go.Figure:
     """Share of each class, as a donut."""
     labels = list(counts)
-    figure = go.Figure(go.Pie(labels=labels, values=list(counts.values()), hole=0.45, marker={"colors": [colours[label] for label in labels]}, sort=False))
+    figure = go.Figure(
+        go.Pie(labels=labels, values=list(counts.values()), hole=0.45, marker={"colors": [colours[label] for label in labels]}, sort=False)
+    )
     figure.update_layout(title=title)
     return _compact(figure, 320)
 

@@ -23,14 +23,23 @@ def predict_tab() -> html.Div:
         [
             dcc.Upload(
                 id="upload-photo",
-                children=html.Div(["Drag and drop a photo here, or ", html.A("click to browse", href="#", className="link-primary"), html.Div("JPEG, PNG, WebP or HEIC, up to 15 MB", className="small text-muted")]),
+                children=html.Div(
+                    [
+                        "Drag and drop a photo here, or ",
+                        html.A("click to browse", href="#", className="link-primary"),
+                        html.Div("JPEG, PNG, WebP or HEIC, up to 15 MB", className="small text-muted"),
+                    ]
+                ),
                 accept="image/*,.heic,.heif",
                 multiple=False,
                 className="upload-zone",
             ),
             html.Div(
                 [html.Span("Or try a sample: ", className="me-2 small text-muted")]
-                + [dbc.Button(label, id={"type": "sample-button", "name": name}, size="sm", color="secondary", outline=True, className="me-2 mb-1") for name, label in SAMPLES.items()],
+                + [
+                    dbc.Button(label, id={"type": "sample-button", "name": name}, size="sm", color="secondary", outline=True, className="me-2 mb-1")
+                    for name, label in SAMPLES.items()
+                ],
                 className="my-2",
             ),
             dcc.Loading(html.Div(id="prediction-output", className="mt-3"), type="circle", delay_show=100),
@@ -39,8 +48,21 @@ def predict_tab() -> html.Div:
 
 
 def training_tab(history: pd.DataFrame) -> html.Div:
-    graphs = [dbc.Col(graph(training_curve(history, column, title, higher, tick), graph_id=f"training-{column.replace('_', '-')}", className="training-graph"), lg=6) for title, column, higher, tick in TRAINING_CURVES]
-    return html.Div([html.P("Train and validation curves of the shipped model, one point per epoch. The star marks the best validation epoch.", className="mt-3"), dbc.Row(graphs, className="g-3")])
+    graphs = [
+        dbc.Col(
+            graph(training_curve(history, column, title, higher, tick), graph_id=f"training-{column.replace('_', '-')}", className="training-graph"),
+            lg=6,
+        )
+        for title, column, higher, tick in TRAINING_CURVES
+    ]
+    return html.Div(
+        [
+            html.P(
+                "Train and validation curves of the shipped model, one point per epoch. The star marks the best validation epoch.", className="mt-3"
+            ),
+            dbc.Row(graphs, className="g-3"),
+        ]
+    )
 
 
 def evaluation_tab(metrics: dict) -> html.Div:
@@ -58,12 +80,36 @@ def evaluation_tab(metrics: dict) -> html.Div:
     )
     charts = dbc.Row(
         [
-            dbc.Col(graph(confusion_figure(metrics["confusion"]["gender"]["matrix"], metrics["confusion"]["gender"]["labels"], "Gender confusion")), lg=6),
+            dbc.Col(
+                graph(confusion_figure(metrics["confusion"]["gender"]["matrix"], metrics["confusion"]["gender"]["labels"], "Gender confusion")), lg=6
+            ),
             dbc.Col(graph(confusion_figure(metrics["confusion"]["race"]["matrix"], metrics["confusion"]["race"]["labels"], "Race confusion")), lg=6),
-            dbc.Col(graph(group_bars({race: row["race_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Race accuracy per race", ".1%")), lg=6),
-            dbc.Col(graph(group_bars({race: row["gender_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Gender accuracy per race", ".1%")), lg=6),
-            dbc.Col(graph(group_bars({gender: row["gender_accuracy"] for gender, row in by_gender.items()}, GENDER_COLOURS, "Gender accuracy per gender", ".1%")), lg=6),
-            dbc.Col(graph(group_bars({band: value for band, value in metrics["age_mae_by_band"].items() if value is not None}, {}, "Age MAE per age band (years)", ".1f")), lg=6),
+            dbc.Col(
+                graph(group_bars({race: row["race_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Race accuracy per race", ".1%")), lg=6
+            ),
+            dbc.Col(
+                graph(group_bars({race: row["gender_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Gender accuracy per race", ".1%")),
+                lg=6,
+            ),
+            dbc.Col(
+                graph(
+                    group_bars(
+                        {gender: row["gender_accuracy"] for gender, row in by_gender.items()}, GENDER_COLOURS, "Gender accuracy per gender", ".1%"
+                    )
+                ),
+                lg=6,
+            ),
+            dbc.Col(
+                graph(
+                    group_bars(
+                        {band: value for band, value in metrics["age_mae_by_band"].items() if value is not None},
+                        {},
+                        "Age MAE per age band (years)",
+                        ".1f",
+                    )
+                ),
+                lg=6,
+            ),
         ],
         className="g-3",
     )
@@ -79,13 +125,18 @@ def evaluation_tab(metrics: dict) -> html.Div:
         color="info",
         className="mt-3",
     )
-    return html.Div([html.P(f"Shipped model on the {metrics['n_images']:,} faces of the canonical test split.", className="mt-3"), headline, charts, note])
+    return html.Div(
+        [html.P(f"Shipped model on the {metrics['n_images']:,} faces of the canonical test split.", className="mt-3"), headline, charts, note]
+    )
 
 
 def dataset_tab(summary: dict) -> html.Div:
     return html.Div(
         [
-            html.P(f"UTKFace: {summary['n_images']:,} labelled faces, split {summary['splits']['train']:,} train / {summary['splits']['val']:,} val / {summary['splits']['test']:,} test.", className="mt-3"),
+            html.P(
+                f"UTKFace: {summary['n_images']:,} labelled faces, split {summary['splits']['train']:,} train / {summary['splits']['val']:,} val / {summary['splits']['test']:,} test.",
+                className="mt-3",
+            ),
             dbc.Row(
                 [
                     dbc.Col(graph(age_histogram(summary["age"])), lg=12),
@@ -95,7 +146,10 @@ def dataset_tab(summary: dict) -> html.Div:
                 ],
                 className="g-3",
             ),
-            html.P("UTKFace is available for non-commercial research purposes only; the copyright of the images stays with their owners.", className="small text-muted mt-2"),
+            html.P(
+                "UTKFace is available for non-commercial research purposes only; the copyright of the images stays with their owners.",
+                className="small text-muted mt-2",
+            ),
         ]
     )
 
@@ -111,12 +165,25 @@ def about_tab(config: dict) -> html.Div:
                     html.Li("The photo is decoded in memory (EXIF rotation applied, any colour mode to RGB)."),
                     html.Li("MTCNN finds every face and five landmarks (eyes, nose, mouth corners)."),
                     html.Li("Each face is warped onto the geometry of the UTKFace crops with a similarity transform."),
-                    html.Li(f"A residual CNN (input {size}x{size}, widths {training.get('widths')}) with one shared trunk and three heads reads age as a distribution over 0-116 years, gender and race, averaged with the mirrored face."),
+                    html.Li(
+                        f"A residual CNN (input {size}x{size}, widths {training.get('widths')}) with one shared trunk and three heads reads age as a distribution over 0-116 years, gender and race, averaged with the mirrored face."
+                    ),
                 ]
             ),
-            html.P(f"Trained from scratch on UTKFace's train split for {training.get('epochs')} epochs on {config.get('machine')}; {config.get('wall_time_s', 0) / 60:.0f} minutes.", className="small"),
+            html.P(
+                f"Trained from scratch on UTKFace's train split for {training.get('epochs')} epochs on {config.get('machine')}; {config.get('wall_time_s', 0) / 60:.0f} minutes.",
+                className="small",
+            ),
             html.H4("REST API"),
-            html.P(["POST a photo to ", html.Code("/api/v1/predict"), "; the OpenAPI document is at ", html.A("/api/v1/openapi.json", href="/api/v1/openapi.json"), "."]),
+            html.P(
+                [
+                    "POST a photo to ",
+                    html.Code("/api/v1/predict"),
+                    "; the OpenAPI document is at ",
+                    html.A("/api/v1/openapi.json", href="/api/v1/openapi.json"),
+                    ".",
+                ]
+            ),
             html.Pre(html.Code('curl -F "image=@photo.jpg" http://127.0.0.1:8050/api/v1/predict'), className="bg-light p-2 rounded"),
             html.H4("Privacy"),
             html.P("Photos are processed in memory and never stored, logged or sent anywhere. Nothing leaves this server."),
@@ -133,7 +200,13 @@ def make_layout(model_dir: Path = MODEL_DIR) -> dbc.Container:
     summary = json.loads((model_dir / "dataset.json").read_text())
     return dbc.Container(
         [
-            dbc.NavbarSimple(brand="Face2Data", color="primary", dark=True, className="mb-3", children=[dbc.NavItem(dbc.NavLink("API", href="/api/v1/openapi.json"))]),
+            dbc.NavbarSimple(
+                brand="Face2Data",
+                color="primary",
+                dark=True,
+                className="mb-3",
+                children=[dbc.NavItem(dbc.NavLink("API", href="/api/v1/openapi.json"))],
+            ),
             html.P("Age, gender and race from a face photo, with the uncertainty and the biases shown.", className="lead"),
             dbc.Tabs(
                 [

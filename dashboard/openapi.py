@@ -28,9 +28,19 @@ FACE = {
     "type": "object",
     "required": ["box", "score", "landmarks", "age", "age_range", "age_groups", "gender", "race", "aligned"],
     "properties": {
-        "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4, "description": "[x, y, width, height] in pixels of the upright photo"},
+        "box": {
+            "type": "array",
+            "items": {"type": "number"},
+            "minItems": 4,
+            "maxItems": 4,
+            "description": "[x, y, width, height] in pixels of the upright photo",
+        },
         "score": {"type": ["number", "null"], "description": "detector confidence; null when the whole image was taken as the face"},
-        "landmarks": {"type": "object", "additionalProperties": POINT, "description": "left_eye, right_eye, nose, mouth_left, mouth_right; 'left' is the image's left"},
+        "landmarks": {
+            "type": "object",
+            "additionalProperties": POINT,
+            "description": "left_eye, right_eye, nose, mouth_left, mouth_right; 'left' is the image's left",
+        },
         "age": {"type": "number", "description": "expected age in years"},
         "age_range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2, "description": "80% interval in years"},
         "age_groups": {"type": "object", "required": [label for label, _, _ in AGE_GROUPS], "additionalProperties": {"type": "number"}},
@@ -42,7 +52,9 @@ FACE = {
 ERROR = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
+    "properties": {
+        "error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
+    },
 }
 
 
@@ -99,16 +111,28 @@ def openapi_document() -> dict:
             "/api/v1/health": {
                 "get": {
                     "summary": "Liveness: the model is loaded",
-                    "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}},
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}
+                    },
                 }
             },
             "/api/v1/model": {
                 "get": {
                     "summary": "Labels, input size, version and the test-split metrics of the shipped model",
-                    "responses": {"200": {"description": "model facts", "content": {"application/json": {"schema": {"type": "object", "required": ["version", "labels", "metrics"]}}}}},
+                    "responses": {
+                        "200": {
+                            "description": "model facts",
+                            "content": {"application/json": {"schema": {"type": "object", "required": ["version", "labels", "metrics"]}}},
+                        }
+                    },
                 }
             },
-            "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                }
+            },
         },
         "components": {
             "schemas": {
@@ -119,7 +143,11 @@ def openapi_document() -> dict:
                     "required": ["faces", "image", "timings_ms"],
                     "properties": {
                         "faces": {"type": "array", "items": {"$ref": "#/components/schemas/Face"}},
-                        "image": {"type": "object", "required": ["width", "height"], "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}}},
+                        "image": {
+                            "type": "object",
+                            "required": ["width", "height"],
+                            "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}},
+                        },
                         "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
                     },
                 },

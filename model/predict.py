@@ -46,7 +46,10 @@ def format_table(result: dict) -> str:
         return f"{result['file']}: error: {result['error']}"
     if not result["faces"]:
         return f"{result['file']}: no face found"
-    lines = [f"{result['file']}: {len(result['faces'])} face(s)", f"  {'#':>2}  {'age':>5}  {'80% range':>9}  {'gender':<14}  {'race':<16}  box (x, y, w, h)"]
+    lines = [
+        f"{result['file']}: {len(result['faces'])} face(s)",
+        f"  {'#':>2}  {'age':>5}  {'80% range':>9}  {'gender':<14}  {'race':<16}  box (x, y, w, h)",
+    ]
     for number, face in enumerate(result["faces"], start=1):
         low, high = face["age_range"]
         gender = _top(face["gender"])

@@ -148,11 +148,11 @@ def load_splits_cached(source: Path, split_csv: Path, size: int, cache_dir: Path
     cache = Path(cache_dir) / f"utkface-{size}.npz"
     if cache.exists():
         with np.load(cache) as stored:
-            return {
-                split: SplitArrays(*(stored[f"{split}_{field}"] for field in ("files", "images", "age", "gender", "race")))
-                for split in SPLITS
-            }
+            return {split: SplitArrays(*(stored[f"{split}_{field}"] for field in ("files", "images", "age", "gender", "race"))) for split in SPLITS}
     splits = load_splits(source, split_csv, size)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, **{f"{split}_{field}": getattr(arrays, field) for split, arrays in splits.items() for field in ("files", "images", "age", "gender", "race")})
+    np.savez(
+        cache,
+        **{f"{split}_{field}": getattr(arrays, field) for split, arrays in splits.items() for field in ("files", "images", "age", "gender", "race")},
+    )
     return splits

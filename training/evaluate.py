@@ -54,7 +54,13 @@ def main(argv: list[str] | None = None) -> dict:
     test = load_splits_cached(args.data, args.split, config.input_size, args.cache)["test"]
     metrics = {"split": "test", **evaluate_arrays(Network(args.model_dir / "face2data.tflite"), config, test)}
     (args.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    log.info("test: age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images", metrics["age_mae"], 100 * metrics["gender_accuracy"], 100 * metrics["race_accuracy"], metrics["n_images"])
+    log.info(
+        "test: age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images",
+        metrics["age_mae"],
+        100 * metrics["gender_accuracy"],
+        100 * metrics["race_accuracy"],
+        metrics["n_images"],
+    )
     return metrics
 
 

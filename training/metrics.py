@@ -9,10 +9,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-
-AGE_BANDS: tuple[tuple[str, int, int], ...] = tuple((f"{start}-{start + 9}", start, start + 9) for start in range(0, 70, 10)) + (
-    ("70+", 70, 10_000),
-)
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (*((f"{start}-{start + 9}", start, start + 9) for start in range(0, 70, 10)), ("70+", 70, 10_000))
 
 
 def _mean_absolute_error(error: np.ndarray) -> float | None:
@@ -43,7 +40,7 @@ def compute_metrics(
         }
 
     return {
-        "n_images": int(len(age_true)),
+        "n_images": len(age_true),
         "age_mae": _mean_absolute_error(age_error),
         "gender_accuracy": round(float(accuracy_score(gender_true, gender_pred)), 4),
         "race_accuracy": round(float(accuracy_score(race_true, race_pred)), 4),

@@ -136,7 +136,9 @@ def train(args: argparse.Namespace) -> Path:
     best_weights.unlink()
     val_losses = history.history.get("val_loss", [])
     best_epoch = 1 + min(range(len(val_losses)), key=val_losses.__getitem__) if val_losses else args.epochs
-    write_config(args.out / "config.json", args, sha256_of(args.data), time.time() - started, best_epoch, {"train": len(train_arrays), "val": len(val_arrays)})
+    write_config(
+        args.out / "config.json", args, sha256_of(args.data), time.time() - started, best_epoch, {"train": len(train_arrays), "val": len(val_arrays)}
+    )
     log.info("wrote %s in %.0f s (best epoch %d)", args.out, time.time() - started, best_epoch)
     return args.out
 

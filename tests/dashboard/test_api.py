@@ -4,7 +4,6 @@ import threading
 import time
 
 import psutil
-
 import pytest
 from werkzeug.serving import make_server
 
@@ -36,7 +35,14 @@ def test_predict_multipart_one_face(client, fixture_bytes):
 
 @pytest.mark.parametrize(
     ("name", "faces"),
-    [("group.jpg", 6), ("astronaut_exif_rotated.jpg", 1), ("camera.png", None), ("astronaut_rgba.png", 1), ("utkface_crop.jpg", 1), ("chelsea.png", 0)],
+    [
+        ("group.jpg", 6),
+        ("astronaut_exif_rotated.jpg", 1),
+        ("camera.png", None),
+        ("astronaut_rgba.png", 1),
+        ("utkface_crop.jpg", 1),
+        ("chelsea.png", 0),
+    ],
 )
 def test_predict_raw_body_on_real_photos(client, fixture_bytes, name, faces):
     response = client.post("/api/v1/predict", data=fixture_bytes(name), content_type="image/jpeg" if name.endswith("jpg") else "image/png")
@@ -79,7 +85,9 @@ def test_a_100_mb_body_is_refused_quickly_without_being_read(client):
     try:
         started = time.perf_counter()
         with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as connection:
-            connection.sendall(b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % (100 * 2**20))
+            connection.sendall(
+                b"POST /api/v1/predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % (100 * 2**20)
+            )
             connection.sendall(b"\0" * 65536)
             reply = ""
             while "}}" not in reply:  # the end of the JSON error body

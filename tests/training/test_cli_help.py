@@ -1,0 +1,36 @@
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize(
+    ("module", "flag"),
+    [
+        ("training.train", "--epochs"),
+        ("training.evaluate", "--model-dir"),
+        ("training.export", "--model-dir"),
+        ("training.export_detector", "--out"),
+        ("training.face_template", "--count"),
+        ("training.dataset_summary", "--split"),
+        ("training.robustness", "--model-dir"),
+        ("benchmarks.compare_peers", "--limit"),
+        ("benchmarks.latency", "--runs"),
+    ],
+)
+def test_every_command_line_tool_explains_itself(module, flag):
+    result = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and flag in result.stdout and "usage:" in result.stdout
+
+
+def test_train_refuses_zero_epochs():
+    result = subprocess.run(
+        [sys.executable, "-m", "training.train", "--data", "x", "--split", "y", "--epochs", "0", "--out", "z"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "--epochs must be at least 1" in result.stderr

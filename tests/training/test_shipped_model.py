@@ -1,0 +1,53 @@
+"""The shipped artifacts: their numbers cannot drift from what they really do."""
+
+import json
+
+import numpy as np
+import pytest
+
+from model.config import MODEL_DIR, ModelConfig
+from model.runtime import Network
+from training.dataset import load_splits
+from training.evaluate import evaluate_arrays, predict_arrays
+
+
+@pytest.fixture(scope="module")
+def test_split(datasets):
+    config = ModelConfig.from_file(MODEL_DIR / "config.json")
+    return load_splits(datasets / "UTKFace.tar.gz", datasets / "utkface_split.csv", config.input_size, splits=("test",))["test"]
+
+
+def test_artifacts_are_complete_and_small():
+    names = ("face2data.keras", "face2data.tflite", "history.csv", "config.json", "metrics.json")
+    assert sum((MODEL_DIR / name).stat().st_size for name in names) < 20 * 2**20
+    config = json.loads((MODEL_DIR / "config.json").read_text())
+    assert config["wall_time_s"] > 60 and config["machine"] and config["dataset"]["sha256"]
+
+
+def test_shipped_tflite_reproduces_metrics_json(test_split):
+    recorded = json.loads((MODEL_DIR / "metrics.json").read_text())
+    config = ModelConfig.from_file(MODEL_DIR / "config.json")
+    measured = evaluate_arrays(Network(MODEL_DIR / "face2data.tflite"), config, test_split)
+    assert measured["n_images"] == recorded["n_images"] == 2369
+    assert abs(measured["age_mae"] - recorded["age_mae"]) <= 0.1
+    assert abs(measured["gender_accuracy"] - recorded["gender_accuracy"]) <= 0.005
+    assert abs(measured["race_accuracy"] - recorded["race_accuracy"]) <= 0.005
+
+
+def test_litert_and_keras_agree_on_the_test_split(test_split):
+    import keras
+
+    model = keras.saving.load_model(MODEL_DIR / "face2data.keras", compile=False)
+    network = Network(MODEL_DIR / "face2data.tflite")
+    keras_outputs = {
+        name: np.concatenate([np.asarray(model.predict_on_batch(test_split.images[i : i + 256])[name]) for i in range(0, len(test_split), 256)])
+        for name in ("age", "gender", "race")
+    }
+    litert_outputs = {
+        name: np.concatenate([network.run(test_split.images[i : i + 256])[name] for i in range(0, len(test_split), 256)])
+        for name in ("age", "gender", "race")
+    }
+    for name in ("age", "gender", "race"):
+        assert np.abs(keras_outputs[name] - litert_outputs[name]).max() < 1e-3
+        assert (keras_outputs[name].argmax(1) == litert_outputs[name].argmax(1)).mean() >= 0.995
+    assert predict_arrays(network, test_split)["race"].shape == (2369, 5)
