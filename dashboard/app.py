@@ -17,7 +17,7 @@ from dashboard import callbacks  # noqa: F401  (registers the callbacks)
 from dashboard.api import api
 from dashboard.errors import error_response
 from dashboard.layout import ASSETS_DIR, make_layout
-from dashboard.security import harden
+from dashboard.security import harden, limit_rate
 from model.predictor import get_predictor
 
 
@@ -25,6 +25,7 @@ def create_app() -> dash.Dash:
     """Build the server, register the API blueprint, mount Dash on it, harden it."""
     server = Flask(__name__)
     server.json.sort_keys = False  # keep label and age-group order as the model defines it
+    limit_rate(server, api)
     server.register_blueprint(api)
 
     @server.errorhandler(404)
@@ -33,7 +34,7 @@ def create_app() -> dash.Dash:
     def api_http_error(error) -> tuple[Response, int] | object:
         if request.path.startswith("/api/"):
             codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-            return error_response(error.code, codes[error.code], error.description)
+            return error_response(error.code, codes[error.code], error.description, allow=getattr(error, "valid_methods", None))
         return error
 
     app = dash.Dash(

@@ -13,8 +13,9 @@ GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
 def graph(figure, graph_id: str | None = None, **kwargs) -> dcc.Graph:
-    """A Plotly graph without the mode bar (cleaner on phones)."""
-    return dcc.Graph(figure=figure, config=GRAPH_CONFIG, **({"id": graph_id} if graph_id else {}), **kwargs)
+    """A Plotly graph without the mode bar (cleaner on phones), as tall as its figure."""
+    style = {"height": f"{figure.layout.height}px"} if figure.layout.height else {}
+    return dcc.Graph(figure=figure, config=GRAPH_CONFIG, style=style, **({"id": graph_id} if graph_id else {}), **kwargs)
 
 
 def face_card(number: int, face: FacePrediction) -> dbc.Card:
@@ -50,7 +51,7 @@ def face_card(number: int, face: FacePrediction) -> dbc.Card:
                 ]
             ),
         ],
-        className="h-100 shadow-sm face-card",
+        className="shadow-sm face-card",
     )
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 
-from flask import Flask, Response, g, request
+from flask import Blueprint, Flask, Response, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
 from model.decode import MAX_BYTES
 
@@ -27,6 +30,19 @@ def content_security_policy(script_hashes: list[str]) -> str:
         "connect-src 'self'; "
         "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
     )
+
+
+def limit_rate(server: Flask, api: Blueprint) -> Limiter:
+    """Per-client rate limit on the API, set by ``RATE_LIMIT`` (e.g. ``30/minute``); off when unset.
+
+    Storage is in memory, per worker process: with the single gunicorn worker we deploy,
+    that is the whole server.
+    """
+    rate = os.environ.get("RATE_LIMIT", "").strip()
+    limiter = Limiter(get_remote_address, app=server, storage_uri="memory://", enabled=bool(rate), headers_enabled=True)
+    if rate:
+        limiter.limit(rate)(api)
+    return limiter
 
 
 def harden(server: Flask, script_hashes: list[str]) -> None:

@@ -1,0 +1,101 @@
+"""Junk, floods and privacy: every answer is a documented 2xx or 4xx, and nothing is kept."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import schemathesis
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dashboard.app import create_app
+from model.decode import ImageError, decode_image
+from tests.conftest import FIXTURES, ROOT
+
+SEEDS = [(FIXTURES / name).read_bytes() for name in ("utkface_crop.jpg", "camera.png", "astronaut_exif_rotated.jpg")]
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", create_app().server)
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_openapi_document(case):
+    # Random bytes fit the schema's "binary" but are not photos: refusing them is correct,
+    # so the check that schema-valid bodies must be accepted does not apply to /predict.
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+
+
+@st.composite
+def mutated_image(draw) -> bytes:
+    """A real image with bytes flipped, cut or inserted: what corrupted uploads look like."""
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 8))):
+        position = draw(st.integers(0, len(data) - 1))
+        action = draw(st.sampled_from(["flip", "cut", "insert"]))
+        if action == "flip":
+            data[position] = draw(st.integers(0, 255))
+        elif action == "cut":
+            del data[position:]
+            if not data:
+                break
+        else:
+            data[position:position] = draw(st.binary(min_size=1, max_size=64))
+    return bytes(data)
+
+
+@given(mutated_image())
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+def test_decoder_returns_rgb_or_a_typed_error(data):
+    try:
+        image = decode_image(data)
+    except ImageError as error:
+        assert error.status in (400, 413, 415)
+    else:
+        assert image.mode == "RGB" and image.width > 0 and image.height > 0
+
+
+@given(mutated_image())
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_answers_mutated_images_with_2xx_or_4xx(client, data):
+    response = client.post("/api/v1/predict", data=data, content_type="image/jpeg")
+    assert response.status_code in (200, 400, 413, 415)
+    assert response.is_json
+
+
+def test_rate_limit_is_off_by_default_and_configurable(monkeypatch, fixture_bytes):
+    unlimited = create_app().server.test_client()
+    assert all(unlimited.get("/api/v1/health").status_code == 200 for _ in range(30))
+    monkeypatch.setenv("RATE_LIMIT", "5/minute")
+    limited = create_app().server.test_client()
+    statuses = [limited.get("/api/v1/health").status_code for _ in range(7)]
+    assert statuses == [200] * 5 + [429] * 2
+    body = limited.get("/api/v1/health").get_json()
+    assert body["error"]["code"] == "rate_limited"
+
+
+def _files_under(folder: Path) -> set[Path]:
+    return {path for path in folder.rglob("*") if path.is_file() and ".pytest_cache" not in path.parts and "__pycache__" not in path.parts}
+
+
+def test_uploads_leave_nothing_on_disk_or_in_the_logs(client, caplog):
+    temp_dir = Path(tempfile.gettempdir())
+    before_temp, before_tree = _files_under(temp_dir), _files_under(ROOT / "model") | _files_under(ROOT / "dashboard") | _files_under(ROOT / "assets")
+    with caplog.at_level(logging.DEBUG):
+        for name in ("astronaut.png", "group.jpg", "camera.png", "utkface_crop.jpg"):
+            response = client.post("/api/v1/predict", data=(FIXTURES / name).read_bytes(), content_type="image/png")
+            assert response.status_code == 200
+            response = client.post("/api/v1/predict", data={"image": ((FIXTURES / name).open("rb"), name)}, content_type="multipart/form-data")
+            assert response.status_code == 200
+    after_temp = _files_under(temp_dir)
+    after_tree = _files_under(ROOT / "model") | _files_under(ROOT / "dashboard") | _files_under(ROOT / "assets")
+    assert after_tree == before_tree
+    new_in_temp = {path for path in after_temp - before_temp if os.access(path, os.R_OK) and path.stat().st_size > 1000}
+    assert not new_in_temp, new_in_temp
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert '"route": "/api/v1/predict"' in logged  # the request is logged...
+    for private in ("probabilities", "age_range", "White", "female", "base64", "\\x89PNG", "JFIF"):
+        assert private not in logged  # ...but never its image or its predictions
