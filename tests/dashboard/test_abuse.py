@@ -7,11 +7,10 @@ import os
 import tempfile
 from pathlib import Path
 
-import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from dashboard.app import create_app
 from model.decode import ImageError, decode_image
