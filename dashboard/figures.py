@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 
-import pandas as pd
+import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
@@ -78,11 +78,14 @@ def probability_bars(probabilities: dict[str, float], colours: dict[str, str], t
     return _compact(figure, 60 + 26 * len(labels))
 
 
-def training_curve(history: pd.DataFrame, column: str, title: str, higher_is_better: bool, tick_format: str) -> go.Figure:
-    """Train and validation values of one metric per epoch, with the best validation epoch marked."""
-    epochs = history["epoch"] + 1
+def training_curve(history: dict[str, list[float]], column: str, title: str, higher_is_better: bool, tick_format: str) -> go.Figure:
+    """Train and validation values of one metric per epoch, with the best validation epoch marked.
+
+    ``history`` maps each ``history.csv`` column to its values; epochs are shown from 1.
+    """
+    epochs = [int(epoch) + 1 for epoch in history["epoch"]]
     validation = history[f"val_{column}"]
-    best = int(validation.idxmax() if higher_is_better else validation.idxmin())
+    best = int(np.argmax(validation) if higher_is_better else np.argmin(validation))
     figure = go.Figure(
         [
             go.Scatter(x=epochs, y=history[column], name="train", mode="lines", line={"color": TRAIN_COLOUR}),
@@ -104,18 +107,18 @@ def training_curve(history: pd.DataFrame, column: str, title: str, higher_is_bet
 
 def confusion_figure(matrix: list[list[int]], labels: list[str], title: str) -> go.Figure:
     """Confusion matrix as a heatmap of row-normalised rates, with counts on hover."""
-    frame = pd.DataFrame(matrix, index=labels, columns=labels)
-    rates = frame.div(frame.sum(axis=1).clip(lower=1), axis=0)
+    counts = np.asarray(matrix)
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     figure = go.Figure(
         go.Heatmap(
-            z=rates.values,
+            z=rates,
             x=labels,
             y=labels,
-            customdata=frame.values,
+            customdata=counts,
             colorscale="Blues",
             zmin=0,
             zmax=1,
-            text=[[f"{rate:.0%}" for rate in row] for row in rates.values],
+            text=[[f"{rate:.0%}" for rate in row] for row in rates],
             texttemplate="%{text}",
             hovertemplate="true %{y}, predicted %{x}: %{customdata} faces<extra></extra>",
             colorbar={"tickformat": ".0%"},

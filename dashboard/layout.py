@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import dcc, html
 
 from dashboard.components import graph, stat_card
@@ -16,6 +16,13 @@ from model.config import MODEL_DIR, load_config
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 SAMPLES = {"astronaut.png": "Astronaut (one face)", "group.jpg": "Group (six faces)", "camera.png": "Grayscale photo"}
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    """``history.csv`` as columns: one list of per-epoch values per Keras log key."""
+    with path.open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    return {column: [float(row[column]) for row in rows] for column in rows[0]} if rows else {}
 
 
 def predict_tab() -> html.Div:
@@ -47,7 +54,7 @@ def predict_tab() -> html.Div:
     )
 
 
-def training_tab(history: pd.DataFrame) -> html.Div:
+def training_tab(history: dict[str, list[float]]) -> html.Div:
     graphs = [
         dbc.Col(
             graph(training_curve(history, column, title, higher, tick), graph_id=f"training-{column.replace('_', '-')}", className="training-graph"),
@@ -194,7 +201,7 @@ def about_tab(config: dict) -> html.Div:
 def make_layout(model_dir: Path = MODEL_DIR) -> dbc.Container:
     """The whole page, built from the artifacts in ``model_dir``."""
     config = load_config(model_dir).raw
-    history = pd.read_csv(model_dir / "history.csv")
+    history = read_history(model_dir / "history.csv")
     metrics_path = model_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     summary = json.loads((model_dir / "dataset.json").read_text())

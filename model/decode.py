@@ -11,10 +11,10 @@ from __future__ import annotations
 import io
 import warnings
 
-import pillow_heif
+import pi_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-pillow_heif.register_heif_opener()
+pi_heif.register_heif_opener()
 
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000

@@ -42,7 +42,12 @@ def test_first_frame_of_an_animation(fixture_bytes):
     assert np.asarray(decode_image(data)).mean() > 50  # not the black second frame
 
 
-@pytest.mark.parametrize("fmt", ["WEBP", "HEIF", "JPEG", "BMP"])
+def test_heic_from_a_phone(fixture_bytes):
+    decoded = decode_image(fixture_bytes("astronaut.heic"))
+    assert decoded.mode == "RGB" and decoded.size == (256, 256)
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "JPEG", "BMP", "TIFF"])
 def test_common_formats(fixture_bytes, fmt):
     source = Image.open(io.BytesIO(fixture_bytes("astronaut.png"))).convert("RGB")
     assert decode_image(encode(source, fmt)).size == (512, 512)

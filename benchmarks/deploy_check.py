@@ -1,0 +1,104 @@
+"""Deploy smoke test: what a Heroku-style build gets, started the way the Procfile starts it.
+
+Usage: ``python -m benchmarks.deploy_check`` (``make deploy-check``)
+
+Builds a fresh venv from ``requirements.txt`` alone, starts the Procfile's ``web`` command
+on a free port with that venv, waits for ``/api/v1/health``, fetches the dashboard page and
+a prediction, sends 200 predictions, and reports the venv's size, the time to the first
+answer and the memory of every server process. Exits non-zero if the app does not serve.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from benchmarks.inputs import benchmark_photos
+from benchmarks.latency import free_port, post
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "benchmarks" / ".work"
+TARGETS = {"venv_mib": 300, "first_answer_s": 5.0, "total_pss_mib": 450}
+
+
+def folder_bytes(folder: Path) -> int:
+    """Apparent size of every file below ``folder`` (what the slug would hold)."""
+    return sum(path.lstat().st_size for path in folder.rglob("*") if path.is_file() or path.is_symlink())
+
+
+def build_venv() -> tuple[Path, int]:
+    """A fresh venv with the serving requirements only; returns it and the bytes they added."""
+    venv = WORK / "deploy-venv"
+    subprocess.run(["rm", "-rf", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    empty = folder_bytes(venv)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "-r", str(ROOT / "requirements.txt")], check=True)
+    return venv, folder_bytes(venv) - empty
+
+
+def web_command(port: int) -> list[str]:
+    """The Procfile's ``web:`` line with ``$PORT`` filled in."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    return shlex.split(line.removeprefix("web:").replace("$PORT", str(port)))
+
+
+def get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.status, response.read()
+
+
+def main() -> int:
+    venv, added = build_venv()
+    port = free_port()
+    environment = {**os.environ, "PORT": str(port), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "LOG_LEVEL": "WARNING"}
+    environment.pop("PYTHONPATH", None)
+    started = time.perf_counter()
+    server = subprocess.Popen(web_command(port), cwd=ROOT, env=environment)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                status, _ = get(f"{base}/api/v1/health")
+                if status == 200:
+                    break
+            except OSError:
+                if server.poll() is not None or time.perf_counter() - started > 60:
+                    print("the server did not start", file=sys.stderr)
+                    return 1
+                time.sleep(0.05)
+        first_answer = time.perf_counter() - started
+        photo = benchmark_photos()["1 MP, one face"]
+        faces = __import__("json").loads(post(f"{base}/api/v1/predict", photo))["faces"]
+        page_status, page = get(base + "/")
+        if len(faces) != 1 or page_status != 200 or b"Face2Data" not in page:
+            print("the prediction or the dashboard page is wrong", file=sys.stderr)
+            return 1
+        for _ in range(200):
+            post(f"{base}/api/v1/predict", photo)
+        processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+        memory = [(process.pid, process.memory_full_info()) for process in processes]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    total_pss = sum(info.pss for _, info in memory) / 2**20
+    figures = {"venv_mib": added / 2**20, "first_answer_s": first_answer, "total_pss_mib": total_pss}
+    print(f"serving venv: {added / 2**20:.0f} MiB added by requirements.txt (target <= {TARGETS['venv_mib']} MiB)")
+    print(f"first answer: {first_answer:.2f} s after start (target <= {TARGETS['first_answer_s']} s)")
+    for pid, info in memory:
+        role = "master" if pid == server.pid else "worker"
+        print(f"{role} {pid}: RSS {info.rss / 2**20:.0f} MiB, PSS {info.pss / 2**20:.0f} MiB (after 201 predictions)")
+    print(f"whole app: {total_pss:.0f} MiB PSS (target <= {TARGETS['total_pss_mib']} MiB)")
+    missed = [name for name, value in figures.items() if value > TARGETS[name]]
+    print("targets met" if not missed else f"targets missed: {', '.join(missed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

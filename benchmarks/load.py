@@ -1,0 +1,107 @@
+"""Load test: 8 concurrent clients for 60 s against the Procfile's gunicorn server on loopback.
+
+Usage: ``python -m benchmarks.load [--clients 8] [--seconds 60]`` (``make load``)
+
+Clients alternate 1-megapixel photos and 200x200 crops. Reports throughput, p50/p95/p99,
+errors, and the server's memory after warm-up and at the end (a leak would show as growth).
+Writes ``benchmarks/load.md``. Clients run on the same 2 cores as the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import threading
+import time
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from benchmarks.deploy_check import web_command
+from benchmarks.inputs import benchmark_photos
+from benchmarks.latency import free_port, machine, post
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "load.md"
+
+
+def server_memory(pid: int) -> tuple[float, float]:
+    """(worker RSS, whole-server PSS) in MiB."""
+    processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    infos = [process.memory_full_info() for process in processes]
+    return max(info.rss for info in infos) / 2**20, sum(info.pss for info in infos) / 2**20
+
+
+def client(url: str, photos: list[bytes], deadline: float, latencies: list[float], errors: list[str], offset: int) -> None:
+    index = offset
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        try:
+            post(url, photos[index % len(photos)])
+            latencies.append(1000 * (time.perf_counter() - started))
+        except (OSError, urllib.error.HTTPError) as error:
+            errors.append(repr(error))
+        index += 1
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--warmup", type=int, default=40, help="requests before the measurement starts")
+    args = parser.parse_args(argv)
+    available = benchmark_photos()
+    photos = [available["1 MP, one face"], available["200x200 crop"]]
+    port = free_port()
+    server = subprocess.Popen(web_command(port), cwd=ROOT, env={**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING"})
+    url = f"http://127.0.0.1:{port}/api/v1/predict"
+    try:
+        for attempt in range(600):
+            try:
+                post(url, photos[1])
+                break
+            except OSError:
+                if server.poll() is not None or attempt == 599:
+                    raise RuntimeError("the server did not start") from None
+                time.sleep(0.1)
+        for index in range(args.warmup):
+            post(url, photos[index % 2])
+        rss_start, pss_start = server_memory(server.pid)
+        latencies: list[float] = []
+        errors: list[str] = []
+        deadline = time.perf_counter() + args.seconds
+        threads = [threading.Thread(target=client, args=(url, photos, deadline, latencies, errors, number)) for number in range(args.clients)]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - began
+        rss_end, pss_end = server_memory(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
+    lines = [
+        f"Machine: {machine()}. {args.clients} clients for {args.seconds:.0f} s against `{' '.join(web_command(port))}` on loopback,",
+        "alternating a 1-megapixel one-face photo and a 200x200 crop; clients share the server's 2 cores.",
+        "",
+        "| requests | throughput | p50 | p95 | p99 | errors | worker RSS after warm-up | at the end | growth |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {len(latencies)} | {len(latencies) / elapsed:.1f} req/s | {p50:.0f} ms | {p95:.0f} ms | {p99:.0f} ms | {len(errors)} | {rss_start:.0f} MiB | {rss_end:.0f} MiB | {100 * (rss_end / rss_start - 1):+.1f}% |",
+        "",
+        f"Whole server (master + worker) PSS: {pss_start:.0f} MiB after warm-up, {pss_end:.0f} MiB at the end.",
+    ]
+    if errors:
+        lines.append(f"First errors: {errors[:3]}")
+    table = "\n".join(lines) + "\n"
+    RESULTS.write_text("# Load test\n\nWritten by `python -m benchmarks.load` (`make load`).\n\n" + table)
+    print(table)
+    return table
+
+
+if __name__ == "__main__":
+    main()
