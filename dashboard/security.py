@@ -14,8 +14,10 @@ from flask_limiter.util import get_remote_address
 from model.decode import MAX_BYTES
 
 log = logging.getLogger("face2data.requests")
-MAX_REQUEST_BYTES = MAX_BYTES * 4 // 3 + 64 * 1024
-"""A 15 MB photo as a base64 Dash upload, plus form overhead; Werkzeug refuses larger bodies with 413 before reading them."""
+MAX_REQUEST_BYTES = MAX_BYTES * 8 // 5
+"""Werkzeug refuses larger bodies with 413 before reading them. It is above ``MAX_BYTES`` so that
+a dashboard upload of up to ~18 MB (sent base64-encoded) still reaches the decoder and gets the
+friendly "too large" message; the decoder refuses anything over ``MAX_BYTES`` itself."""
 
 
 def content_security_policy(script_hashes: list[str]) -> str:

@@ -68,6 +68,16 @@ def test_a_text_file_shows_an_error_alert(page, tmp_path):
     assert "not an image" in alert.text
 
 
+def test_a_photo_without_a_face_and_a_too_large_file_get_friendly_alerts(page, tmp_path):
+    driver, _ = page
+    upload(driver, FIXTURES / "chelsea.png")
+    WebDriverWait(driver, 20).until(lambda d: "no face found" in d.find_element(By.ID, "prediction-output").text)
+    big = tmp_path / "huge.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + bytes(16 * 2**20))
+    upload(driver, big)
+    WebDriverWait(driver, 30).until(lambda d: "the limit is 15 MB" in d.find_element(By.ID, "prediction-output").text)
+
+
 def test_a_group_sample_shows_every_face(page):
     driver, _ = page
     driver.find_element(By.XPATH, "//button[contains(., 'Group')]").click()

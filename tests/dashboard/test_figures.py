@@ -1,0 +1,41 @@
+from PIL import Image
+
+from dashboard.figures import confusion_figure, photo_figure, probability_bars, training_curve
+from dashboard.layout import read_history
+from model.config import MODEL_DIR
+
+
+def test_training_curve_marks_the_best_validation_epoch():
+    history = {"epoch": [0, 1, 2], "age_mae": [9.0, 7.0, 6.0], "val_age_mae": [8.0, 6.5, 6.9]}
+    figure = training_curve(history, "age_mae", "Age MAE", higher_is_better=False, tick_format=".2f")
+    train, validation, best = figure.data
+    assert list(train.x) == [1, 2, 3] and list(validation.y) == [8.0, 6.5, 6.9]
+    assert list(best.x) == [2] and list(best.y) == [6.5] and best.name == "best (epoch 2)"
+    accuracy = training_curve({"epoch": [0, 1], "race_accuracy": [0.5, 0.6], "val_race_accuracy": [0.7, 0.65]}, "race_accuracy", "Race", True, ".1%")
+    assert list(accuracy.data[2].x) == [1]
+
+
+def test_shipped_history_has_every_curve():
+    history = read_history(MODEL_DIR / "history.csv")
+    for column in ("loss", "gender_accuracy", "race_accuracy", "age_mae"):
+        assert len(history[column]) == len(history[f"val_{column}"]) == len(history["epoch"]) >= 1
+
+
+def test_probability_bars_are_sorted_and_in_percent():
+    figure = probability_bars({"male": 0.2, "female": 0.8}, {"male": "#00f", "female": "#f00"}, "Gender")
+    (bars,) = figure.data
+    assert list(bars.y) == ["male", "female"]  # plotly draws the last bar on top: most likely on top
+    assert list(bars.text) == ["20%", "80%"] and list(bars.marker.color) == ["#00f", "#f00"]
+
+
+def test_confusion_figure_normalises_rows():
+    figure = confusion_figure([[8, 2], [1, 9]], ["male", "female"], "Gender")
+    (heatmap,) = figure.data
+    assert [list(row) for row in heatmap.z] == [[0.8, 0.2], [0.1, 0.9]]
+    assert [list(row) for row in heatmap.customdata] == [[8, 2], [1, 9]]
+
+
+def test_photo_figure_draws_one_numbered_box_per_face():
+    figure = photo_figure(Image.new("RGB", (400, 300)), [[10, 20, 50, 60], [200, 100, 40, 40]])
+    assert len(figure.layout.shapes) == 2 and [a.text for a in figure.layout.annotations] == ["<b>1</b>", "<b>2</b>"]
+    assert figure.layout.shapes[1].x1 == 240 and figure.layout.images[0].source.startswith("data:image/jpeg;base64,")
