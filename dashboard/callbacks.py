@@ -7,12 +7,13 @@ import binascii
 import logging
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, MATCH, Input, Output, State, callback, ctx, html, no_update
 
-from dashboard.components import alert, face_card, graph
-from dashboard.figures import photo_figure
+from dashboard.components import alert, explanation_view, face_card, graph
+from dashboard.figures import photo_figure, png_data_uri
 from dashboard.layout import ASSETS_DIR, SAMPLES
 from model.decode import ImageError, decode_image
+from model.explain import TARGETS, explain_face
 from model.predictor import get_predictor
 
 log = logging.getLogger("face2data.dashboard")
@@ -26,41 +27,63 @@ def decode_upload(contents: str) -> bytes:
         raise ImageError("The upload could not be read: please try the file again.") from error
 
 
-def render_prediction(data: bytes, name: str) -> list:
-    """The photo with numbered boxes and one card per face, or a friendly alert."""
+def render_prediction(data: bytes, name: str) -> tuple[list, list[str]]:
+    """The photo with numbered boxes and one card per face (or a friendly alert), and the
+    aligned crops as PNG data URIs for the Explain buttons (kept in the browser, not here)."""
     try:
         image = decode_image(data)
     except ImageError as error:
-        return [alert(f"{name}: {error}")]
+        return [alert(f"{name}: {error}")], []
     faces = get_predictor().predict(image)
     if not faces:
-        return [alert(f"{name}: no face found. Try a photo where the face is larger, frontal and well lit.", "warning")]
+        return [alert(f"{name}: no face found. Try a photo where the face is larger, frontal and well lit.", "warning")], []
     cards = [dbc.Col(face_card(number, face), md=6, xl=4) for number, face in enumerate(faces, start=1)]
     summary = f"{len(faces)} face{'s' if len(faces) > 1 else ''} found in {name} ({image.width}x{image.height})."
-    return [
+    crops = [png_data_uri(face.crop) for face in faces]
+    page = [
         html.P(summary, id="prediction-summary"),
         graph(photo_figure(image, [list(face.box) for face in faces]), graph_id="photo-graph"),
         dbc.Row(cards, className="g-3 mt-1"),
     ]
+    return page, crops
 
 
 @callback(
     Output("prediction-output", "children"),
+    Output("face-crops", "data"),
     Input("upload-photo", "contents"),
     Input({"type": "sample-button", "name": ALL}, "n_clicks"),
     State("upload-photo", "filename"),
     prevent_initial_call=True,
 )
-def show_prediction(contents: str | None, _clicks: list, filename: str | None) -> list:
+def show_prediction(contents: str | None, _clicks: list, filename: str | None) -> tuple:
     if ctx.triggered_id == "upload-photo":
         if not contents:
-            return no_update
+            return no_update, no_update
         try:
             data = decode_upload(contents)
         except ImageError as error:
-            return [alert(str(error))]
+            return [alert(str(error))], []
         return render_prediction(data, filename or "upload")
     if isinstance(ctx.triggered_id, dict) and ctx.triggered_id.get("name") in SAMPLES and ctx.triggered[0]["value"]:
         name = ctx.triggered_id["name"]
         return render_prediction((ASSETS_DIR / "samples" / name).read_bytes(), SAMPLES[name])
-    return no_update
+    return no_update, no_update
+
+
+@callback(
+    Output({"type": "explain-output", "index": MATCH}, "children"),
+    Input({"type": "explain-button", "index": MATCH}, "n_clicks"),
+    State({"type": "explain-target", "index": MATCH}, "value"),
+    State("face-crops", "data"),
+    prevent_initial_call=True,
+)
+def show_explanation(_clicks: int, target: str, crops: list[str]) -> html.Div:
+    index = ctx.triggered_id["index"]
+    if not crops or index >= len(crops) or target not in TARGETS:
+        return alert("Upload the photo again to explain this face.", "warning")
+    predictor = get_predictor()
+    crop = decode_image(decode_upload(crops[index]))
+    (face,) = predictor.predict(crop, aligned=True)
+    explanation = explain_face(predictor, face, target)
+    return explanation_view(png_data_uri(explanation.overlay), explanation.output_label, target)

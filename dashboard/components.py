@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from dashboard.constants import AGE_GROUP_COLOURS, GENDER_COLOURS, RACE_COLOURS
 from dashboard.figures import image_data_uri, probability_bars
+from model.explain import explanations_available
 from model.predictor import FacePrediction
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -48,10 +49,53 @@ def face_card(number: int, face: FacePrediction) -> dbc.Card:
                     graph(probability_bars(face.gender, GENDER_COLOURS, "Gender"), className="gender-chart"),
                     graph(probability_bars(face.race, RACE_COLOURS, "Race"), className="race-chart"),
                     graph(probability_bars(face.age_groups, AGE_GROUP_COLOURS, "Age group", sort=False), className="age-chart"),
+                    *([explain_controls(number - 1)] if explanations_available() else []),
                 ]
             ),
         ],
         className="shadow-sm face-card",
+    )
+
+
+def explain_controls(index: int) -> html.Div:
+    """Pick an output and ask which parts of the face drove it (computed on demand)."""
+    return html.Div(
+        [
+            dbc.InputGroup(
+                [
+                    dbc.Select(
+                        id={"type": "explain-target", "index": index},
+                        options=[
+                            {"label": "Explain gender", "value": "gender"},
+                            {"label": "Explain race", "value": "race"},
+                            {"label": "Explain age", "value": "age"},
+                        ],
+                        value="gender",
+                    ),
+                    dbc.Button("Explain", id={"type": "explain-button", "index": index}, color="primary", className="explain-button"),
+                ],
+                size="sm",
+            ),
+            dcc.Loading(html.Div(id={"type": "explain-output", "index": index}, className="mt-2"), type="dot"),
+        ],
+        className="mt-2",
+    )
+
+
+def explanation_view(overlay_uri: str, label: str, target: str) -> html.Div:
+    """The attribution overlay with its colour bar and one sentence on how to read it."""
+    what = "the predicted age" if target == "age" else f"the probability of '{label}'"
+    return html.Div(
+        [
+            html.Img(src=overlay_uri, className="img-fluid rounded explain-overlay", alt=f"which regions drove {what}"),
+            html.Div(className="explain-colour-bar mt-1"),
+            html.Div([html.Span("lowers it", className="small"), html.Span("raises it", className="small float-end")], className="explain-scale"),
+            html.P(
+                f"Red regions pushed {what} up, blue regions pushed it down; the stronger the colour, the larger the effect. "
+                "It shows where the model looked, not whether it was right.",
+                className="small text-muted mb-0",
+            ),
+        ]
     )
 
 

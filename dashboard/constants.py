@@ -1,5 +1,7 @@
 """Colours and labels shared by every chart, so a class looks the same everywhere."""
 
+import plotly.graph_objects as go
+
 from model.age import AGE_GROUPS
 from model.labels import GENDERS, RACES
 
@@ -9,7 +11,17 @@ AGE_GROUP_COLOURS = {label: "#636efa" for label, _, _ in AGE_GROUPS}
 TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
 FACE_BOX_COLOUR = "#00e676"
-PLOT_TEMPLATE = "plotly_white"
+PLOT_TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "color": "#212529"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "xaxis": {"gridcolor": "#e9ecef", "zerolinecolor": "#dee2e6"},
+        "yaxis": {"gridcolor": "#e9ecef", "zerolinecolor": "#dee2e6"},
+    }
+)
+"""A deliberately small template: Plotly deep-copies the template into every figure, and the
+built-in ``plotly_white`` made each figure cost ~14 ms instead of ~3 ms (a face card has three)."""
 TRAINING_CURVES = (
     # (title, history column, higher is better, y-axis format)
     ("Gender accuracy", "gender_accuracy", True, ".1%"),

@@ -7,9 +7,13 @@ import io
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from PIL import Image
 
 from dashboard.constants import FACE_BOX_COLOUR, PLOT_TEMPLATE, TRAIN_COLOUR, VALIDATION_COLOUR
+
+pio.templates["face2data"] = PLOT_TEMPLATE
+pio.templates.default = "face2data"  # applied when each figure is created, so no other template is copied first
 
 DISPLAY_MAX_SIDE = 1024
 """The photo is shown at most this large: enough for the screen, small enough to send fast."""
@@ -25,8 +29,15 @@ def image_data_uri(image: Image.Image, max_side: int = DISPLAY_MAX_SIDE) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def png_data_uri(image: Image.Image) -> str:
+    """A lossless PNG data URI: for pixels that must come back exactly (face crops to explain)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def _compact(figure: go.Figure, height: int) -> go.Figure:
-    figure.update_layout(template=PLOT_TEMPLATE, height=height, margin={"l": 10, "r": 10, "t": 36, "b": 10})
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 36, "b": 10})
     return figure
 
 
@@ -51,9 +62,7 @@ def photo_figure(image: Image.Image, boxes: list[list[float]]) -> go.Figure:
     figure.add_trace(go.Scatter(x=[0, image.width], y=[0, image.height], mode="markers", marker={"opacity": 0}, hoverinfo="skip", showlegend=False))
     figure.update_xaxes(visible=False, range=[0, image.width])
     figure.update_yaxes(visible=False, range=[image.height, 0], scaleanchor="x")
-    figure.update_layout(
-        template=PLOT_TEMPLATE, margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=min(560, max(260, 520 * image.height // image.width))
-    )
+    figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=min(560, max(260, 520 * image.height // image.width)))
     return figure
 
 

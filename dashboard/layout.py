@@ -49,6 +49,7 @@ def predict_tab() -> html.Div:
                 ],
                 className="my-2",
             ),
+            dcc.Store(id="face-crops", data=[]),
             dcc.Loading(html.Div(id="prediction-output", className="mt-3"), type="circle", delay_show=100),
         ]
     )

@@ -108,6 +108,44 @@ def openapi_document() -> dict:
                     },
                 }
             },
+            "/api/v1/explain": {
+                "post": {
+                    "summary": "SHAP attribution map of one output (age, gender or race) of one face",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["image"],
+                                    "properties": {
+                                        "image": binary,
+                                        "face": {
+                                            "type": "integer",
+                                            "minimum": 0,
+                                            "default": 0,
+                                            "description": "index in the predict response's faces",
+                                        },
+                                        "target": {"type": "string", "enum": ["age", "gender", "race"], "default": "gender"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The face, the explained output and its map",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Explanation"}}},
+                        },
+                        "400": _error("Missing, empty or unreadable image, or a bad face index or target"),
+                        "413": _error(f"Larger than {MAX_BYTES // 2**20} MB or {MAX_PIXELS // 1_000_000} megapixels"),
+                        "415": _error("Not a supported image type"),
+                        "422": _error("The photo has no face with that index"),
+                        "501": _error("The server was installed without the optional explanation package"),
+                        "429": _error("Too many requests from this client (only when rate limiting is on)"),
+                    },
+                }
+            },
             "/api/v1/health": {
                 "get": {
                     "summary": "Liveness: the model is loaded",
@@ -138,6 +176,28 @@ def openapi_document() -> dict:
             "schemas": {
                 "Face": FACE,
                 "Error": ERROR,
+                "Explanation": {
+                    "type": "object",
+                    "required": ["face_index", "face", "target", "explained_output", "method", "overlay_png", "grid"],
+                    "properties": {
+                        "face_index": {"type": "integer"},
+                        "face": {"$ref": "#/components/schemas/Face"},
+                        "target": {"type": "string", "enum": ["age", "gender", "race"]},
+                        "explained_output": {
+                            "type": "object",
+                            "required": ["label", "value"],
+                            "properties": {"label": {"type": "string"}, "value": {"type": "number"}},
+                        },
+                        "method": {"type": "string"},
+                        "overlay_png": {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/png"},
+                        "grid": {
+                            "type": "array",
+                            "items": {"type": "array", "items": {"type": "number"}},
+                            "description": "SHAP value per input pixel (rows of the 64x64 aligned face), in the output's units",
+                        },
+                        "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
+                    },
+                },
                 "Prediction": {
                     "type": "object",
                     "required": ["faces", "image", "timings_ms"],

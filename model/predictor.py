@@ -86,7 +86,7 @@ class Predictor:
             crops = [image]
         else:
             return []
-        batch = np.stack([preprocess(crop, self.config.input_size) for crop in crops])
+        batch = np.stack([preprocess(crop, self.config.input_size) for crop in crops])  # as face_pixels()
         timings["align_ms"] = round(1000 * (time.perf_counter() - started), 1)
         started = time.perf_counter()
         outputs = self.network.predict(batch)
@@ -96,6 +96,10 @@ class Predictor:
             self._face(face, crop, outputs, index, aligned=bool(faces))
             for index, (face, crop) in enumerate(zip(faces or [whole], crops, strict=True))
         ]
+
+    def face_pixels(self, face: FacePrediction) -> np.ndarray:
+        """The network input of a predicted face: its aligned crop, preprocessed."""
+        return preprocess(face.crop, self.config.input_size)
 
     def _face(self, face: DetectedFace, crop: Image.Image, outputs: dict[str, np.ndarray], index: int, aligned: bool) -> FacePrediction:
         distribution = outputs["age"][index]

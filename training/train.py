@@ -42,6 +42,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256])
     parser.add_argument("--blocks-per-stage", type=int, default=1)
+    parser.add_argument(
+        "--initial-weights",
+        type=Path,
+        help="start from a trained face2data.keras (any input size: the network is fully convolutional up to its pooling), e.g. to fine-tune at a larger size",
+    )
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
     parser.add_argument("--cache", type=Path, default=Path(".cache"), help="where decoded arrays are kept")
     parser.add_argument("--seed", type=int, default=1337)
@@ -97,6 +102,7 @@ def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_ti
             "widths": args.widths,
             "blocks_per_stage": args.blocks_per_stage,
             "seed": args.seed,
+            "initial_weights": str(args.initial_weights) if args.initial_weights else None,
             "images": sizes,
         },
         "dataset": {"source": Path(args.data).name, "sha256": data_sha256},
@@ -120,6 +126,8 @@ def train(args: argparse.Namespace) -> Path:
     val_data = make_dataset(val_arrays, batch_size, training=False)
     architecture = {"image_size": args.image_size, "widths": tuple(args.widths), "blocks_per_stage": args.blocks_per_stage}
     model = make_model(**architecture)
+    if args.initial_weights:
+        model.set_weights(keras.saving.load_model(args.initial_weights, compile=False).get_weights())
     compile_model(model, args, steps_per_epoch=len(train_arrays) // batch_size)
     best_weights = args.out / "best.weights.h5"
     callbacks = [

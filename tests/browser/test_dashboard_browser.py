@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from benchmarks.browser import chromium, chromium_available, serve_app
 from tests.conftest import FIXTURES, require
@@ -25,6 +25,11 @@ def page():
 
 def upload(driver, path) -> None:
     driver.find_element(By.CSS_SELECTOR, "#upload-photo input[type=file]").send_keys(str(path))
+
+
+def click(driver, by: str, selector: str) -> None:
+    """Click through JavaScript: works wherever the page happens to be scrolled."""
+    driver.execute_script("arguments[0].click();", driver.find_element(by, selector))
 
 
 def severe_console_errors(driver) -> list[str]:
@@ -80,13 +85,24 @@ def test_a_photo_without_a_face_and_a_too_large_file_get_friendly_alerts(page, t
 
 def test_a_group_sample_shows_every_face(page):
     driver, _ = page
-    driver.find_element(By.XPATH, "//button[contains(., 'Group')]").click()
+    click(driver, By.XPATH, "//button[contains(., 'Group')]")
     WebDriverWait(driver, 20).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".face-card")) == 6)
+
+
+def test_explain_shows_an_overlay_for_the_chosen_output(page):
+    driver, _ = page
+    click(driver, By.XPATH, "//button[contains(., 'Astronaut')]")
+    WebDriverWait(driver, 20).until(lambda d: "Astronaut" in d.find_element(By.ID, "prediction-output").text)
+    Select(driver.find_element(By.CSS_SELECTOR, ".face-card select")).select_by_value("race")
+    click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
+    overlay = WebDriverWait(driver, 60).until(conditions.visibility_of_element_located((By.CSS_SELECTOR, ".face-card .explain-overlay")))
+    assert overlay.get_attribute("src").startswith("data:image/png;base64,")
+    assert "probability of" in driver.find_element(By.CSS_SELECTOR, ".face-card").text
 
 
 def test_training_tab_draws_four_curves_from_history(page):
     driver, _ = page
-    driver.find_element(By.LINK_TEXT, "Training").click()
+    click(driver, By.LINK_TEXT, "Training")
     WebDriverWait(driver, 20).until(lambda d: len(trace_names(d, ".training-graph")) == 4)
     for names in trace_names(driver, ".training-graph"):
         assert names[:2] == ["train", "validation"] and names[2].startswith("best")
@@ -96,7 +112,7 @@ def test_training_tab_draws_four_curves_from_history(page):
 def test_tabs_open_without_console_errors(page, tab):
     driver, _ = page
     driver.get_log("browser")  # drop what came before
-    driver.find_element(By.LINK_TEXT, tab).click()
+    click(driver, By.LINK_TEXT, tab)
     time.sleep(1.5)
     assert driver.find_elements(By.CSS_SELECTOR, ".tab-pane.active")
     assert severe_console_errors(driver) == []

@@ -104,10 +104,10 @@ def test_health_model_and_openapi(client):
     assert client.get("/api/v1/health").get_json() == {"status": "ok", "version": "0.1.0"}
     info = client.get("/api/v1/model").get_json()
     assert info["labels"] == {"gender": list(GENDERS), "race": list(RACES)} and info["input_size"] == 64
-    assert info["age_groups"][0] == "0-2" and "age_mae" in info["metrics"]
+    assert info["age_groups"][0] == "0-2" and "age_mae" in info["metrics"] and info["explanations"] is True
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {"/api/v1/predict", "/api/v1/health", "/api/v1/model", "/api/v1/openapi.json"}
+    assert set(document["paths"]) == {"/api/v1/predict", "/api/v1/explain", "/api/v1/health", "/api/v1/model", "/api/v1/openapi.json"}
     responses = document["paths"]["/api/v1/predict"]["post"]["responses"]
     assert {"200", "400", "413", "415"} <= set(responses)
 

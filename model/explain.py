@@ -1,0 +1,116 @@
+"""Which parts of the face drove a prediction: SHAP attributions over the aligned face.
+
+SHAP's Partition explainer with an Image masker is model-agnostic: it only calls the LiteRT
+prediction function, so explanations need no TensorFlow. Hidden regions are replaced by a
+blurred copy of the same face (computed with Pillow) rather than by black, so a masked face
+still looks like a face, just without detail, and the map shows where *detail* mattered.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from model.predictor import FacePrediction, Predictor
+
+TARGETS = ("age", "gender", "race")
+MAX_EVALS = 500
+"""Model evaluations per explanation, chosen by measurement (see ``benchmarks/explain.py``)."""
+BLUR_RADIUS = 4
+"""Gaussian blur (input pixels) of the masked-out regions."""
+METHOD = f"SHAP Partition explainer, Image masker (hidden regions blurred, radius {BLUR_RADIUS} px), max_evals={MAX_EVALS}"
+
+
+def explanations_available() -> bool:
+    """Whether the optional ``shap`` package (requirements-explain.txt) is installed."""
+    return importlib.util.find_spec("shap") is not None
+
+
+@dataclass
+class FaceExplanation:
+    """Attribution of one output of one face; ``grid`` is ``(size, size)``, in the output's units."""
+
+    target: str
+    output_label: str
+    output_value: float
+    grid: np.ndarray
+    overlay: Image.Image
+
+    def to_dict(self) -> dict:
+        buffer = io.BytesIO()
+        self.overlay.save(buffer, format="PNG")
+        return {
+            "target": self.target,
+            "explained_output": {"label": self.output_label, "value": round(self.output_value, 4)},
+            "method": METHOD,
+            "overlay_png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+            "grid": np.round(self.grid, 6).tolist(),
+        }
+
+
+def output_function(predictor: Predictor, face: FacePrediction, target: str):
+    """The scalar SHAP explains: expected age, or the probability of the predicted class."""
+    from model.age import expected_age
+
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
+    if target == "age":
+        label = "age (years)"
+
+        def scalar(outputs):
+            return expected_age(outputs["age"])
+    else:
+        probabilities = face.gender if target == "gender" else face.race
+        label = max(probabilities, key=probabilities.get)
+        index = list(probabilities).index(label)
+
+        def scalar(outputs):
+            return outputs[target][:, index]
+
+    def evaluate(images: np.ndarray) -> np.ndarray:
+        batch = np.clip(np.round(images), 0, 255).astype(np.uint8)
+        return np.concatenate([scalar(predictor.network.predict(batch[start : start + 256])) for start in range(0, len(batch), 256)])
+
+    return evaluate, label
+
+
+def blurred(pixels: np.ndarray) -> np.ndarray:
+    """The face with its detail removed: what SHAP shows the model for a hidden region."""
+    return np.asarray(Image.fromarray(pixels).filter(ImageFilter.GaussianBlur(BLUR_RADIUS)), dtype=np.float64)
+
+
+def attribution_map(evaluate, pixels: np.ndarray, max_evals: int = MAX_EVALS) -> np.ndarray:
+    """SHAP values summed over colour channels: ``(size, size)``."""
+    import shap
+
+    masker = shap.maskers.Image(blurred(pixels), pixels.shape)
+    explainer = shap.Explainer(evaluate, masker, algorithm="partition")
+    values = explainer(pixels[None].astype(np.float64), max_evals=max_evals, batch_size=max_evals, silent=True).values
+    return np.asarray(values)[0].sum(axis=-1)
+
+
+def overlay_image(face: Image.Image, grid: np.ndarray, size: int = 200) -> Image.Image:
+    """The face in gray with red where a region raised the output and blue where it lowered it."""
+    scale = float(np.abs(grid).max()) or 1.0
+    signed = np.asarray(Image.fromarray((grid / scale).astype(np.float32), mode="F").resize((size, size), Image.Resampling.BILINEAR))
+    base = np.asarray(face.convert("L").resize((size, size)).convert("RGB"), dtype=np.float64)
+    colour = np.zeros_like(base)
+    colour[..., 0] = np.where(signed > 0, 220, 30)
+    colour[..., 2] = np.where(signed > 0, 30, 220)
+    colour[..., 1] = 40
+    alpha = np.clip(np.abs(signed), 0, 1)[..., None] * 0.75
+    return Image.fromarray(np.uint8(base * (1 - alpha) + colour * alpha))
+
+
+def explain_face(predictor: Predictor, face: FacePrediction, target: str = "gender", max_evals: int = MAX_EVALS) -> FaceExplanation:
+    """Explain one output (``age``, ``gender`` or ``race``) of one predicted face."""
+    evaluate, label = output_function(predictor, face, target)
+    pixels = predictor.face_pixels(face)
+    grid = attribution_map(evaluate, pixels, max_evals)
+    value = float(evaluate(pixels[None].astype(np.float64))[0])
+    return FaceExplanation(target=target, output_label=label, output_value=value, grid=grid, overlay=overlay_image(face.crop, grid))
