@@ -86,3 +86,20 @@ def test_export_matches_keras_and_evaluation_writes_metrics(trained, small_utkfa
     assert json.loads((trained / "metrics.json").read_text()) == json.loads(json.dumps(metrics))
     faces = Predictor(trained).predict(Image.open(next(small_utkface.iterdir())).convert("RGB"))
     assert faces and abs(sum(faces[0].race.values()) - 1) < 1e-4
+
+
+def test_fine_tuning_at_another_size_starts_from_given_weights(trained, small_utkface, datasets, tmp_path):
+    args = parse_args(
+        [
+            "--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(tmp_path / "tuned"),
+            "--batch-size", "16", "--cache", str(tmp_path / "cache"), "--verbose", "0", "--image-size", "48",
+            "--initial-weights", str(trained / "face2data.keras"), "--learning-rate", "0",
+        ]
+    )  # fmt: skip
+    tuned = keras.saving.load_model(train(args) / "face2data.keras", compile=False)
+    source = keras.saving.load_model(trained / "face2data.keras", compile=False)
+    assert tuned.input_shape == (None, 48, 48, 3)
+    # With a zero learning rate only batch-norm statistics may move: every convolution kernel is the source's.
+    kernels = [(a, b) for a, b in zip(source.weights, tuned.weights, strict=True) if "kernel" in a.path]
+    assert kernels and all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in kernels)
+    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["training"]["initial_weights"].endswith("face2data.keras")
