@@ -23,8 +23,8 @@ from PIL import Image
 
 from model.labels import GENDERS
 from model.predictor import get_predictor
+from training.cli import DATASETS
 from training.dataset import iter_images, parse_name, read_split
-from training.evaluate import DATASETS
 
 RESULTS = Path(__file__).resolve().parent / "peers.md"
 Prediction = tuple[float, str] | None  # (age, gender) or None when no face was found

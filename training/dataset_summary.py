@@ -16,7 +16,7 @@ import pandas as pd
 
 from model.config import MODEL_DIR
 from model.labels import GENDERS, RACES
-from training.evaluate import DATASETS
+from training.cli import DATASETS
 
 
 def summarize(split_csv: Path) -> dict:

@@ -8,20 +8,18 @@ averaging), so the published figures describe exactly what users get.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-from pathlib import Path
 
 import numpy as np
 
 from model.age import expected_age
-from model.config import MODEL_DIR, ModelConfig
+from model.config import ModelConfig
 from model.runtime import Network
+from training.cli import artifact_parser
 from training.dataset import SplitArrays, load_splits_cached
 from training.metrics import compute_metrics
 
-DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 log = logging.getLogger("training.evaluate")
 
 
@@ -39,17 +37,8 @@ def evaluate_arrays(network: Network, config: ModelConfig, arrays: SplitArrays) 
     )
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
-    parser.add_argument("--data", type=Path, default=DATASETS / "UTKFace.tar.gz")
-    parser.add_argument("--split", type=Path, default=DATASETS / "utkface_split.csv")
-    parser.add_argument("--cache", type=Path, default=Path(".cache"))
-    return parser.parse_args(argv)
-
-
 def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
+    args = artifact_parser("python -m training.evaluate", __doc__).parse_args(argv)
     config = ModelConfig.from_file(args.model_dir / "config.json")
     test = load_splits_cached(args.data, args.split, config.input_size, args.cache)["test"]
     metrics = {"split": "test", **evaluate_arrays(Network(args.model_dir / "face2data.tflite"), config, test)}

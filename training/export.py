@@ -8,17 +8,16 @@ The export is refused unless the ``.tflite`` outputs match the Keras model to wi
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from model.config import MODEL_DIR, ModelConfig
+from model.config import ModelConfig
 from model.runtime import OUTPUTS, Network
+from training.cli import artifact_parser
 from training.dataset import load_splits_cached
-from training.evaluate import DATASETS
 
 TOLERANCE = 1e-3
 log = logging.getLogger("training.export")
@@ -42,17 +41,8 @@ def max_difference(model: keras.Model, network: Network, images: np.ndarray, bat
     return worst
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m training.export", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
-    parser.add_argument("--data", type=Path, default=DATASETS / "UTKFace.tar.gz")
-    parser.add_argument("--split", type=Path, default=DATASETS / "utkface_split.csv")
-    parser.add_argument("--cache", type=Path, default=Path(".cache"))
-    return parser.parse_args(argv)
-
-
 def main(argv: list[str] | None = None) -> float:
-    args = parse_args(argv)
+    args = artifact_parser("python -m training.export", __doc__).parse_args(argv)
     tflite_path = args.model_dir / "face2data.tflite"
     model = export_tflite(args.model_dir / "face2data.keras", tflite_path)
     size = ModelConfig.from_file(args.model_dir / "config.json").input_size

@@ -20,8 +20,8 @@ from PIL import Image
 
 from model.config import MODEL_DIR
 from model.detect import LANDMARK_NAMES, detect_faces
+from training.cli import DATASETS
 from training.dataset import iter_images, read_split
-from training.evaluate import DATASETS
 
 log = logging.getLogger("training.face_template")
 

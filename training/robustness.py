@@ -9,18 +9,17 @@ Writes ``model/robustness.json`` and prints a Markdown table.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-from model.config import MODEL_DIR, ModelConfig
+from model.config import ModelConfig
 from model.runtime import Network
+from training.cli import artifact_parser
 from training.dataset import load_splits
-from training.evaluate import DATASETS, evaluate_arrays
+from training.evaluate import evaluate_arrays
 
 
 def _jpeg(image: Image.Image, quality: int = 15) -> Image.Image:
@@ -39,11 +38,7 @@ CORRUPTIONS: dict[str, Callable[[Image.Image], Image.Image] | None] = {
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m training.robustness", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
-    parser.add_argument("--data", type=Path, default=DATASETS / "UTKFace.tar.gz")
-    parser.add_argument("--split", type=Path, default=DATASETS / "utkface_split.csv")
-    args = parser.parse_args(argv)
+    args = artifact_parser("python -m training.robustness", __doc__).parse_args(argv)
     config = ModelConfig.from_file(args.model_dir / "config.json")
     network = Network(args.model_dir / "face2data.tflite")
     results = {}
