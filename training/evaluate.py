@@ -38,13 +38,17 @@ def evaluate_arrays(network: Network, config: ModelConfig, arrays: SplitArrays) 
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = artifact_parser("python -m training.evaluate", __doc__).parse_args(argv)
+    parser = artifact_parser("python -m training.evaluate", __doc__)
+    parser.add_argument("--on", choices=("test", "val"), default="test", help="val only prints (to choose between models); test writes metrics.json")
+    args = parser.parse_args(argv)
     config = ModelConfig.from_file(args.model_dir / "config.json")
-    test = load_splits_cached(args.data, args.split, config.input_size, args.cache)["test"]
-    metrics = {"split": "test", **evaluate_arrays(Network(args.model_dir / "face2data.tflite"), config, test)}
-    (args.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    arrays = load_splits_cached(args.data, args.split, config.input_size, args.cache)[args.on]
+    metrics = {"split": args.on, **evaluate_arrays(Network(args.model_dir / "face2data.tflite"), config, arrays)}
+    if args.on == "test":
+        (args.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info(
-        "test: age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images",
+        "%s: age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images",
+        args.on,
         metrics["age_mae"],
         100 * metrics["gender_accuracy"],
         100 * metrics["race_accuracy"],
