@@ -13,8 +13,8 @@ import dash
 import dash_bootstrap_components as dbc  # noqa: F401  (registers the dbc component suite)
 from flask import Flask, Response, request
 
-from dashboard import callbacks  # noqa: F401  (registers the callbacks)
 from dashboard.api import api
+from dashboard.callbacks import register_callbacks
 from dashboard.errors import error_response
 from dashboard.layout import ASSETS_DIR, make_layout
 from dashboard.security import harden, limit_rate
@@ -47,6 +47,7 @@ def create_app() -> dash.Dash:
         update_title=None,
     )
     app.layout = make_layout()
+    register_callbacks(app)
     harden(server, app.csp_hashes())
     get_predictor()  # load the model now, not on the first request (and before gunicorn forks)
     return app

@@ -7,7 +7,7 @@ import binascii
 import logging
 
 import dash_bootstrap_components as dbc
-from dash import ALL, MATCH, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, MATCH, Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard.components import alert, explanation_view, face_card, graph
 from dashboard.figures import photo_figure, png_data_uri
@@ -48,14 +48,6 @@ def render_prediction(data: bytes, name: str) -> tuple[list, list[str]]:
     return page, crops
 
 
-@callback(
-    Output("prediction-output", "children"),
-    Output("face-crops", "data"),
-    Input("upload-photo", "contents"),
-    Input({"type": "sample-button", "name": ALL}, "n_clicks"),
-    State("upload-photo", "filename"),
-    prevent_initial_call=True,
-)
 def show_prediction(contents: str | None, _clicks: list, filename: str | None) -> tuple:
     if ctx.triggered_id == "upload-photo":
         if not contents:
@@ -71,13 +63,6 @@ def show_prediction(contents: str | None, _clicks: list, filename: str | None) -
     return no_update, no_update
 
 
-@callback(
-    Output({"type": "explain-output", "index": MATCH}, "children"),
-    Input({"type": "explain-button", "index": MATCH}, "n_clicks"),
-    State({"type": "explain-target", "index": MATCH}, "value"),
-    State("face-crops", "data"),
-    prevent_initial_call=True,
-)
 def show_explanation(_clicks: int, target: str, crops: list[str]) -> html.Div:
     index = ctx.triggered_id["index"]
     if not crops or index >= len(crops) or target not in TARGETS:
@@ -87,3 +72,24 @@ def show_explanation(_clicks: int, target: str, crops: list[str]) -> html.Div:
     (face,) = predictor.predict(crop, aligned=True)
     explanation = explain_face(predictor, face, target)
     return explanation_view(png_data_uri(explanation.overlay), explanation.output_label, target)
+
+
+def register_callbacks(app: Dash) -> None:
+    """Attach the callbacks to one app. Per app rather than with ``dash.callback``: Dash hands
+    global callbacks to the first app that serves a request, so a second app in the same
+    process (tests build several) would silently get none."""
+    app.callback(
+        Output("prediction-output", "children"),
+        Output("face-crops", "data"),
+        Input("upload-photo", "contents"),
+        Input({"type": "sample-button", "name": ALL}, "n_clicks"),
+        State("upload-photo", "filename"),
+        prevent_initial_call=True,
+    )(show_prediction)
+    app.callback(
+        Output({"type": "explain-output", "index": MATCH}, "children"),
+        Input({"type": "explain-button", "index": MATCH}, "n_clicks"),
+        State({"type": "explain-target", "index": MATCH}, "value"),
+        State("face-crops", "data"),
+        prevent_initial_call=True,
+    )(show_explanation)

@@ -22,13 +22,19 @@ OUT = ROOT / "docs" / "screenshots"
 TABS = {"training": "Training", "evaluation": "Evaluation", "dataset": "Dataset", "about": "About & API"}
 
 
-def full_page(driver, path: Path) -> None:
+def full_page(driver, path: Path, width: int = 1280) -> None:
     """Resize the window to the page's height so one PNG holds the whole tab."""
+    driver.set_window_size(width, 1000)
+    time.sleep(0.5)
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1280, min(height + 40, 4000))
+    driver.set_window_size(width, min(height + 40, 4000))
     time.sleep(0.8)
     driver.save_screenshot(str(path))
     driver.set_window_size(1280, 1000)
+
+
+def click(driver, by: str, selector: str) -> None:
+    driver.execute_script("arguments[0].click();", driver.find_element(by, selector))
 
 
 def main() -> None:
@@ -36,11 +42,19 @@ def main() -> None:
     with serve_app() as url, chromium() as driver:
         driver.get(url)
         WebDriverWait(driver, 30).until(conditions.presence_of_element_located((By.ID, "upload-photo")))
-        driver.find_element(By.XPATH, "//button[contains(., 'Group')]").click()
+        click(driver, By.XPATH, "//button[contains(., 'Astronaut')]")
+        WebDriverWait(driver, 30).until(conditions.presence_of_element_located((By.CSS_SELECTOR, ".face-card .explain-button")))
+        click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
+        WebDriverWait(driver, 60).until(conditions.visibility_of_element_located((By.CSS_SELECTOR, ".face-card .explain-overlay")))
+        card = driver.find_element(By.CSS_SELECTOR, ".face-card")
+        driver.execute_script("arguments[0].scrollIntoView();", card)
+        card.screenshot(str(OUT / "explain.png"))
+        full_page(driver, OUT / "predict-phone.png", width=400)
+        click(driver, By.XPATH, "//button[contains(., 'Group')]")
         WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".face-card .age-chart .js-plotly-plot")) == 6)
         full_page(driver, OUT / "predict.png")
         for name, label in TABS.items():
-            driver.find_element(By.LINK_TEXT, label).click()
+            click(driver, By.LINK_TEXT, label)
             time.sleep(1.5)
             full_page(driver, OUT / f"{name}.png")
     print("\n".join(str(path.relative_to(ROOT)) for path in sorted(OUT.glob("*.png"))))
