@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATASETS ?= ../shared/datasets
 EPOCHS ?= 70
+FINE_TUNE_EPOCHS ?= 24
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: run serve test lint train export evaluate detector template dataset-summary benchmark benchmark-explain deploy-check load robustness compare-peers screenshots clean
@@ -27,8 +28,10 @@ lint: $(BIN)/.installed
 serve: $(BIN)/.installed  ## the Procfile's production server (gunicorn) on $$PORT (default 8050)
 	$(BIN)/gunicorn dashboard.app:server --config gunicorn.conf.py
 
-train: $(BIN)/.installed  ## the shipped model: train, export to LiteRT, evaluate on test
-	$(BIN)/python -m training.train --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv --epochs $(EPOCHS) --out model --verbose 2
+train: $(BIN)/.installed  ## the shipped model: 64 px from scratch, fine-tuned at 96 px, exported, evaluated on test
+	$(BIN)/python -m training.train --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv --epochs $(EPOCHS) --out runs/stage1 --verbose 2
+	$(BIN)/python -m training.train --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv --image-size 96 \
+		--initial-weights runs/stage1/face2data.keras --epochs $(FINE_TUNE_EPOCHS) --learning-rate 5e-4 --warmup-epochs 1 --weight-decay 1e-3 --out model --verbose 2
 	$(MAKE) export evaluate dataset-summary
 
 detector: $(BIN)/.installed  ## MTCNN networks to LiteRT (model/detector/), then the alignment template

@@ -26,8 +26,9 @@ def test_one_face_with_box_score_and_landmarks(fixture_bytes):
 def test_every_face_of_a_group(fixture_bytes):
     faces = detect_faces(photo(fixture_bytes, "group.jpg"))
     assert len(faces) == 6
-    centres = sorted((round((f.box[1] + f.box[3] / 2) / 450), round((f.box[0] + f.box[2] / 2) / 480)) for f in faces)
-    assert centres == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]  # one per pasted crop (2 rows x 3 columns)
+    # make_fixtures.py pasted one face per tile at (60 + 480 * column, 60 + 430 * row).
+    tiles = sorted((int((f.box[1] + f.box[3] / 2 - 60) // 430), int((f.box[0] + f.box[2] / 2 - 60) // 480)) for f in faces)
+    assert tiles == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
 
 
 def test_no_face_in_a_cat(fixture_bytes):
