@@ -16,8 +16,8 @@ PLOT_TEMPLATE = go.layout.Template(
         "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "color": "#212529"},
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
-        "xaxis": {"gridcolor": "#e9ecef", "zerolinecolor": "#dee2e6"},
-        "yaxis": {"gridcolor": "#e9ecef", "zerolinecolor": "#dee2e6"},
+        "xaxis": {"gridcolor": "#e9ecef", "zerolinecolor": "#dee2e6", "automargin": True},
+        "yaxis": {"gridcolor": "#e9ecef", "zerolinecolor": "#dee2e6", "automargin": True},
     }
 )
 """A deliberately small template: Plotly deep-copies the template into every figure, and the

@@ -193,7 +193,7 @@ def openapi_document() -> dict:
                         "grid": {
                             "type": "array",
                             "items": {"type": "array", "items": {"type": "number"}},
-                            "description": "SHAP value per input pixel (rows of the 64x64 aligned face), in the output's units",
+                            "description": "SHAP value per network input pixel (rows of the aligned face at the model's input size), in the output's units",
                         },
                         "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
                     },

@@ -12,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from PIL import Image  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as conditions  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -46,9 +47,13 @@ def main() -> None:
         WebDriverWait(driver, 30).until(conditions.presence_of_element_located((By.CSS_SELECTOR, ".face-card .explain-button")))
         click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
         WebDriverWait(driver, 60).until(conditions.visibility_of_element_located((By.CSS_SELECTOR, ".face-card .explain-overlay")))
-        card = driver.find_element(By.CSS_SELECTOR, ".face-card")
-        driver.execute_script("arguments[0].scrollIntoView();", card)
-        card.screenshot(str(OUT / "explain.png"))
+        full_page(driver, OUT / "explain-page.png")
+        box = driver.execute_script(
+            "const r = document.querySelector('.face-card').getBoundingClientRect(); return [r.left, r.top + window.scrollY, r.right, r.bottom + window.scrollY];"
+        )
+        with Image.open(OUT / "explain-page.png") as page:
+            page.crop(tuple(round(value) for value in box)).save(OUT / "explain.png")
+        (OUT / "explain-page.png").unlink()
         full_page(driver, OUT / "predict-phone.png", width=400)
         click(driver, By.XPATH, "//button[contains(., 'Group')]")
         WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".face-card .age-chart .js-plotly-plot")) == 6)

@@ -4,6 +4,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from model.config import load_config
+
 
 def post_explain(client, fixture_bytes, **fields):
     data = {"image": (io.BytesIO(fixture_bytes(fields.pop("photo", "astronaut.png"))), "photo.png"), **fields}
@@ -20,7 +22,8 @@ def test_explain_returns_the_face_the_method_an_overlay_and_the_grid(client, fix
     overlay = Image.open(io.BytesIO(base64.b64decode(body["overlay_png"])))
     assert overlay.format == "PNG" and overlay.size == (200, 200)
     grid = np.array(body["grid"])
-    assert grid.shape == (64, 64) and np.isfinite(grid).all() and np.abs(grid).max() > 0
+    size = load_config().input_size
+    assert grid.shape == (size, size) and np.isfinite(grid).all() and np.abs(grid).max() > 0
 
 
 def test_explain_age_and_a_chosen_face_of_a_group(client, fixture_bytes):
