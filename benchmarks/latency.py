@@ -26,9 +26,9 @@ import numpy as np
 import psutil
 
 from benchmarks.inputs import benchmark_photos
+from benchmarks.report import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results.md"
 
 
 def machine() -> str:
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> str:
     ]
     table = "\n".join(lines) + "\n"
     print(table)
-    RESULTS.write_text("# Serving latency and memory\n\nWritten by `python -m benchmarks.latency` (`make benchmark`).\n\n" + table)
+    write_section("Latency, cold start and memory", "python -m benchmarks.latency (make benchmark)", table)
     return table
 
 

@@ -4,7 +4,7 @@ Usage: ``python -m benchmarks.load [--clients 8] [--seconds 60]`` (``make load``
 
 Clients alternate 1-megapixel photos and 200x200 crops. Reports throughput, p50/p95/p99,
 errors, and the server's memory after warm-up and at the end (a leak would show as growth).
-Writes ``benchmarks/load.md``. Clients run on the same 2 cores as the server.
+Writes its section of ``benchmarks/results.md``. Clients run on the same 2 cores as the server.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import psutil
 from benchmarks.deploy_check import web_command
 from benchmarks.inputs import benchmark_photos
 from benchmarks.latency import free_port, machine, post
+from benchmarks.report import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "load.md"
 
 
 def server_memory(pid: int) -> tuple[float, float]:
@@ -47,11 +47,23 @@ def client(url: str, photos: list[bytes], deadline: float, latencies: list[float
         index += 1
 
 
+def run_clients(url: str, photos: list[bytes], clients: int, seconds: float, latencies: list[float], errors: list[str]) -> float:
+    """``clients`` threads posting photos for ``seconds``; returns the elapsed time."""
+    deadline = time.perf_counter() + seconds
+    threads = [threading.Thread(target=client, args=(url, photos, deadline, latencies, errors, number)) for number in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--warmup", type=int, default=40, help="requests before the measurement starts")
+    parser.add_argument("--warmup", type=float, default=10, help="seconds of the same concurrent load before the measurement starts")
     args = parser.parse_args(argv)
     available = benchmark_photos()
     photos = [available["1 MP, one face"], available["200x200 crop"]]
@@ -67,26 +79,20 @@ def main(argv: list[str] | None = None) -> str:
                 if server.poll() is not None or attempt == 599:
                     raise RuntimeError("the server did not start") from None
                 time.sleep(0.1)
-        for index in range(args.warmup):
-            post(url, photos[index % 2])
+        # Warm up with the same concurrency: memory after a sequential warm-up would miss the
+        # working set of several requests in flight at once and read as growth later.
+        run_clients(url, photos, args.clients, args.warmup, [], [])
         rss_start, pss_start = server_memory(server.pid)
         latencies: list[float] = []
         errors: list[str] = []
-        deadline = time.perf_counter() + args.seconds
-        threads = [threading.Thread(target=client, args=(url, photos, deadline, latencies, errors, number)) for number in range(args.clients)]
-        began = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - began
+        elapsed = run_clients(url, photos, args.clients, args.seconds, latencies, errors)
         rss_end, pss_end = server_memory(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
     lines = [
-        f"Machine: {machine()}. {args.clients} clients for {args.seconds:.0f} s against `{' '.join(web_command(port))}` on loopback,",
+        f"Machine: {machine()}. {args.clients} clients for {args.seconds:.0f} s (after {args.warmup:.0f} s of the same load as warm-up) against `{' '.join(web_command(port))}` on loopback,",
         "alternating a 1-megapixel one-face photo and a 200x200 crop; clients share the server's 2 cores.",
         "",
         "| requests | throughput | p50 | p95 | p99 | errors | worker RSS after warm-up | at the end | growth |",
@@ -98,7 +104,7 @@ def main(argv: list[str] | None = None) -> str:
     if errors:
         lines.append(f"First errors: {errors[:3]}")
     table = "\n".join(lines) + "\n"
-    RESULTS.write_text("# Load test\n\nWritten by `python -m benchmarks.load` (`make load`).\n\n" + table)
+    write_section("Load test", "python -m benchmarks.load (make load)", table)
     print(table)
     return table
 
