@@ -62,7 +62,7 @@ benchmark-explain: $(BIN)/.installed  ## SHAP budget vs stability, and /api/v1/e
 deploy-check: $(BIN)/.installed  ## fresh venv from requirements.txt, the Procfile's server, a prediction, memory
 	$(BIN)/python -m benchmarks.deploy_check
 
-load: $(BIN)/.installed  ## 8 clients for 60 s against gunicorn on loopback -> benchmarks/load.md
+load: $(BIN)/.installed  ## 8 clients for 60 s against gunicorn on loopback -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.load
 
 robustness: $(BIN)/.installed  ## the shipped model on degraded validation faces -> model/robustness.json
