@@ -10,6 +10,7 @@ answer and the memory of every server process. Exits non-zero if the app does no
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -75,7 +76,7 @@ def main() -> int:
                 time.sleep(0.05)
         first_answer = time.perf_counter() - started
         photo = benchmark_photos()["1 MP, one face"]
-        faces = __import__("json").loads(post(f"{base}/api/v1/predict", photo))["faces"]
+        faces = json.loads(post(f"{base}/api/v1/predict", photo))["faces"]
         page_status, page = get(base + "/")
         if len(faces) != 1 or page_status != 200 or b"Face2Data" not in page:
             print("the prediction or the dashboard page is wrong", file=sys.stderr)

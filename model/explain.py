@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
+from model.age import expected_age
 from model.predictor import FacePrediction, Predictor
 
 TARGETS = ("age", "gender", "race")
@@ -55,8 +56,6 @@ class FaceExplanation:
 
 def output_function(predictor: Predictor, face: FacePrediction, target: str):
     """The scalar SHAP explains: expected age, or the probability of the predicted class."""
-    from model.age import expected_age
-
     if target not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
     if target == "age":
