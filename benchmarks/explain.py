@@ -11,13 +11,14 @@ warm-up call that pays for importing shap and numba's compilation). Writes its s
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
 import time
 
 import numpy as np
 
 from benchmarks.latency import machine
-from benchmarks.report import write_section
+from benchmarks.report import publish
 from model.decode import decode_image
 from model.explain import MAX_EVALS, attribution_map, output_function
 from model.predictor import get_predictor
@@ -62,8 +63,6 @@ def main(argv: list[str] | None = None) -> str:
     photo = (FIXTURES / "astronaut.png").read_bytes()
 
     def call() -> float:
-        import io
-
         started = time.perf_counter()
         response = client.post(
             "/api/v1/explain", data={"image": (io.BytesIO(photo), "a.png"), "target": "gender"}, content_type="multipart/form-data"
@@ -77,10 +76,7 @@ def main(argv: list[str] | None = None) -> str:
         "",
         f"`POST /api/v1/explain` end to end (decode, detect, align, predict, explain, PNG): median {1000 * statistics.median(api_times):.0f} ms over {args.runs} calls, max {1000 * max(api_times):.0f} ms.",
     ]
-    table = "\n".join(lines) + "\n"
-    write_section("Explanation budget and speed", "python -m benchmarks.explain (make benchmark-explain)", table)
-    print(table)
-    return table
+    return publish("Explanation budget and speed", "python -m benchmarks.explain (make benchmark-explain)", lines)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import numpy as np
 import psutil
 
 from benchmarks.inputs import benchmark_photos
-from benchmarks.report import write_section
+from benchmarks.report import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -162,10 +162,7 @@ def main(argv: list[str] | None = None) -> str:
         f"- Peak PSS of the whole server (master + worker, shared pages counted once): {memory.peak_pss / 2**20:.0f} MB",
         f"- Median of all REST timings: {statistics.median([value for samples in http.values() for value in samples]):.0f} ms",
     ]
-    table = "\n".join(lines) + "\n"
-    print(table)
-    write_section("Latency, cold start and memory", "python -m benchmarks.latency (make benchmark)", table)
-    return table
+    return publish("Latency, cold start and memory", "python -m benchmarks.latency (make benchmark)", lines)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import os
 import subprocess
 import threading
 import time
-import urllib.error
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ import psutil
 from benchmarks.deploy_check import web_command
 from benchmarks.inputs import benchmark_photos
 from benchmarks.latency import free_port, machine, post
-from benchmarks.report import write_section
+from benchmarks.report import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +41,7 @@ def client(url: str, photos: list[bytes], deadline: float, latencies: list[float
         try:
             post(url, photos[index % len(photos)])
             latencies.append(1000 * (time.perf_counter() - started))
-        except (OSError, urllib.error.HTTPError) as error:
+        except OSError as error:  # HTTPError and URLError are OSErrors
             errors.append(repr(error))
         index += 1
 
@@ -103,10 +102,7 @@ def main(argv: list[str] | None = None) -> str:
     ]
     if errors:
         lines.append(f"First errors: {errors[:3]}")
-    table = "\n".join(lines) + "\n"
-    write_section("Load test", "python -m benchmarks.load (make load)", table)
-    print(table)
-    return table
+    return publish("Load test", "python -m benchmarks.load (make load)", lines)
 
 
 if __name__ == "__main__":

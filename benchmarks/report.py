@@ -16,3 +16,11 @@ def write_section(title: str, command: str, body: str, path: Path = RESULTS) -> 
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     path.write_text(text.rstrip() + "\n")
+
+
+def publish(title: str, command: str, lines: list[str]) -> str:
+    """Print a benchmark's report and store it as its section of ``results.md``; return it."""
+    table = "\n".join(lines) + "\n"
+    print(table)
+    write_section(title, command, table)
+    return table
