@@ -21,6 +21,7 @@ class ModelConfig:
     input_size: int
     genders: tuple[str, ...]
     races: tuple[str, ...]
+    test_time_zooms: tuple[float, ...]
     raw: dict
 
     @classmethod
@@ -30,6 +31,7 @@ class ModelConfig:
             input_size=int(raw["input"]["size"]),
             genders=tuple(raw["labels"]["gender"]),
             races=tuple(raw["labels"]["race"]),
+            test_time_zooms=tuple(float(scale) for scale in raw["test_time_augmentation"]["zooms"]),
             raw=raw,
         )
 

@@ -20,7 +20,7 @@ from model.align import align_face
 from model.config import MODEL_DIR, ModelConfig, load_config
 from model.detect import DetectedFace, detect_faces
 from model.preprocess import preprocess
-from model.runtime import Network
+from model.runtime import load_network
 
 FALLBACK_MAX_SIDE = 400
 """A photo with no detected face is treated as an already aligned crop when it is at most this big..."""
@@ -64,7 +64,7 @@ class Predictor:
 
     def __init__(self, model_dir: Path = MODEL_DIR) -> None:
         self.config: ModelConfig = load_config(model_dir)
-        self.network = Network(model_dir / "face2data.tflite")
+        self.network = load_network(model_dir)
         metrics_path = Path(model_dir) / "metrics.json"
         self.metrics: dict = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
 

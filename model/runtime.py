@@ -13,13 +13,17 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from model.config import load_config
+from model.views import average_views, views_of
+
 OUTPUTS = ("age", "gender", "race")
 
 
 class Network:
     """A loaded ``.tflite`` Face2Data network: uint8 faces in, three distributions out."""
 
-    def __init__(self, tflite_path: Path, threads: int = 2) -> None:
+    def __init__(self, tflite_path: Path, threads: int = 2, zooms: tuple[float, ...] = (1.0,)) -> None:
+        self.zooms = zooms
         self._interpreter = Interpreter(model_path=str(tflite_path), num_threads=threads)
         self._runner = self._interpreter.get_signature_runner()
         (self._input_name,) = self._interpreter.get_signature_list()["serving_default"]["inputs"]
@@ -34,13 +38,14 @@ class Network:
         return {name: np.array(outputs[name]) for name in OUTPUTS}
 
     def predict(self, faces: np.ndarray) -> dict[str, np.ndarray]:
-        """Outputs averaged over each face and its mirror image, in one batch.
-
-        Faces are left-right symmetric, so the mirrored face is a free second opinion that
-        reduces the error of every head; both go through the network in the same call.
-        """
+        """Outputs averaged over the test-time views of each face (see ``model.views``), in one call."""
         count = len(faces)
         if count == 0:
             return {name: np.zeros((0, 0), np.float32) for name in OUTPUTS}
-        outputs = self.run(np.concatenate([faces, faces[:, :, ::-1]]))
-        return {name: (values[:count] + values[count:]) / 2 for name, values in outputs.items()}
+        outputs = self.run(views_of(faces, self.zooms))
+        return {name: average_views(values, count) for name, values in outputs.items()}
+
+
+def load_network(model_dir: Path) -> Network:
+    """The shipped network of ``model_dir`` with the test-time views its config.json names."""
+    return Network(Path(model_dir) / "face2data.tflite", zooms=load_config(Path(model_dir)).test_time_zooms)

@@ -2,7 +2,7 @@
 
 Usage: ``python -m training.evaluate [--model-dir model] [--data PATH] [--split PATH]``
 
-It runs the exported ``.tflite`` through the same runtime as serving (with its mirror
+It runs the exported ``.tflite`` through the same runtime as serving (with its test-time
 averaging), so the published figures describe exactly what users get.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from model.age import expected_age
 from model.config import ModelConfig
-from model.runtime import Network
+from model.runtime import Network, load_network
 from training.cli import artifact_parser
 from training.dataset import SplitArrays, load_splits_cached
 from training.metrics import compute_metrics
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     config = ModelConfig.from_file(args.model_dir / "config.json")
     arrays = load_splits_cached(args.data, args.split, config.input_size, args.cache)[args.on]
-    metrics = {"split": args.on, **evaluate_arrays(Network(args.model_dir / "face2data.tflite"), config, arrays)}
+    metrics = {"split": args.on, **evaluate_arrays(load_network(args.model_dir), config, arrays)}
     if args.on == "test":
         (args.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info(

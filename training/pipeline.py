@@ -11,6 +11,8 @@ from model.labels import GENDERS, RACES
 from training.dataset import SplitArrays
 
 AUTOTUNE = tf.data.AUTOTUNE
+ZOOM_RANGE = (0.85, 1.0)
+"""Each training face is a random square crop of this fraction of the side, resized back."""
 
 
 def _targets(arrays: SplitArrays) -> dict:
@@ -32,8 +34,8 @@ def augment(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     seeds = tf.random.experimental.stateless_split(seed, 8)
     x = tf.cast(images, tf.float32)
     x = tf.image.stateless_random_flip_left_right(x, seeds[0])
-    # Random zoom (scale 0.85..1) and shift: boxes in normalised coordinates.
-    scale = tf.random.stateless_uniform((n, 1), seeds[1], 0.85, 1.0)
+    # Random zoom (scale in ZOOM_RANGE) and shift: boxes in normalised coordinates.
+    scale = tf.random.stateless_uniform((n, 1), seeds[1], *ZOOM_RANGE)
     offset = tf.random.stateless_uniform((n, 2), seeds[2], 0.0, 1.0) * (1.0 - scale)
     boxes = tf.concat([offset, offset + scale], axis=1)
     x = tf.image.crop_and_resize(x, boxes, tf.range(n), tf.stack([size, size]))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from model.config import ModelConfig
-from model.runtime import Network
+from model.runtime import load_network
 from training.cli import artifact_parser
 from training.dataset import load_splits
 from training.evaluate import evaluate_arrays
@@ -40,7 +40,7 @@ CORRUPTIONS: dict[str, Callable[[Image.Image], Image.Image] | None] = {
 def main(argv: list[str] | None = None) -> dict:
     args = artifact_parser("python -m training.robustness", __doc__).parse_args(argv)
     config = ModelConfig.from_file(args.model_dir / "config.json")
-    network = Network(args.model_dir / "face2data.tflite")
+    network = load_network(args.model_dir)
     results = {}
     for name, corrupt in CORRUPTIONS.items():
         val = load_splits(args.data, args.split, config.input_size, splits=("val",), corrupt=corrupt)["val"]

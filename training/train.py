@@ -23,7 +23,7 @@ from model.labels import GENDERS, MAX_AGE, RACES
 from training.architecture import make_model
 from training.dataset import load_splits_cached, sha256_of
 from training.losses import age_distribution_loss, mae
-from training.pipeline import make_dataset
+from training.pipeline import ZOOM_RANGE, make_dataset
 
 log = logging.getLogger("training.train")
 
@@ -42,6 +42,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256])
     parser.add_argument("--blocks-per-stage", type=int, default=1)
+    parser.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        help="momentum of an exponential moving average of the weights (e.g. 0.99); validated and shipped instead of the raw weights. 0 turns it off",
+    )
     parser.add_argument(
         "--initial-weights",
         type=Path,
@@ -68,7 +74,7 @@ def compile_model(model: keras.Model, args: argparse.Namespace, steps_per_epoch:
         alpha=0.01,
     )
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay, use_ema=args.ema > 0, ema_momentum=args.ema or 0.99),
         loss={
             "age": age_distribution_loss,
             "gender": keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
@@ -103,7 +109,8 @@ def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_ti
             "race": "probabilities in labels.race order",
         },
         "preprocessing": "model.preprocess.preprocess: aligned UTKFace-geometry crop, RGB, bicubic resize to input.size; pixel scaling is inside the model",
-        "test_time_augmentation": "average of the face and its horizontal mirror",
+        # The face as it is and at the training's average zoom, each also mirrored (model.views).
+        "test_time_augmentation": {"mirror": True, "zooms": [1.0, round(sum(ZOOM_RANGE) / 2, 4)]},
         "training": {
             "epochs": args.epochs,
             "best_epoch": best_epoch,
@@ -112,6 +119,7 @@ def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_ti
             "warmup_epochs": args.warmup_epochs,
             "weight_decay": args.weight_decay,
             "label_smoothing": args.label_smoothing,
+            "ema_momentum": args.ema or None,
             "widths": args.widths,
             "blocks_per_stage": args.blocks_per_stage,
             "seed": args.seed,
@@ -143,12 +151,14 @@ def train(args: argparse.Namespace) -> Path:
         model.set_weights(keras.saving.load_model(args.initial_weights, compile=False).get_weights())
     compile_model(model, args, steps_per_epoch=len(train_arrays) // batch_size)
     best_weights = args.out / "best.weights.h5"
+    # Order matters: the backup keeps the raw weights; with EMA, validation and the checkpoint see the averaged ones.
     callbacks = [
         SelectionError(),
-        keras.callbacks.ModelCheckpoint(best_weights, monitor="val_selection_error", mode="min", save_best_only=True, save_weights_only=True),
         keras.callbacks.CSVLogger(args.out / "history.csv"),
         keras.callbacks.BackupAndRestore(args.cache / "backup" / args.out.name),
         keras.callbacks.TerminateOnNaN(),
+        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if args.ema else []),
+        keras.callbacks.ModelCheckpoint(best_weights, monitor="val_selection_error", mode="min", save_best_only=True, save_weights_only=True),
     ]
     history = model.fit(train_data, validation_data=val_data, epochs=args.epochs, callbacks=callbacks, verbose=args.verbose)
     # Ship the best validation epoch as a fresh, uncompiled model: no optimizer state in the artifact.

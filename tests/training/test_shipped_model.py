@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.config import MODEL_DIR, ModelConfig
-from model.runtime import Network
+from model.runtime import Network, load_network
 from training.dataset import load_splits
 from training.evaluate import evaluate_arrays, predict_arrays
 
@@ -27,7 +27,7 @@ def test_artifacts_are_complete_and_small():
 def test_shipped_tflite_reproduces_metrics_json(test_split):
     recorded = json.loads((MODEL_DIR / "metrics.json").read_text())
     config = ModelConfig.from_file(MODEL_DIR / "config.json")
-    measured = evaluate_arrays(Network(MODEL_DIR / "face2data.tflite"), config, test_split)
+    measured = evaluate_arrays(load_network(MODEL_DIR), config, test_split)
     assert measured["n_images"] == recorded["n_images"] == 2369
     assert abs(measured["age_mae"] - recorded["age_mae"]) <= 0.1
     assert abs(measured["gender_accuracy"] - recorded["gender_accuracy"]) <= 0.005

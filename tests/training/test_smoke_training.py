@@ -103,3 +103,25 @@ def test_fine_tuning_at_another_size_starts_from_given_weights(trained, small_ut
     kernels = [(a, b) for a, b in zip(source.weights, tuned.weights, strict=True) if "kernel" in a.path]
     assert kernels and all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in kernels)
     assert json.loads((tmp_path / "tuned" / "config.json").read_text())["training"]["initial_weights"].endswith("face2data.keras")
+
+
+def test_weight_averaging_ships_the_average_not_the_last_weights(trained, small_utkface, datasets, tmp_path):
+    source = keras.saving.load_model(trained / "face2data.keras", compile=False)
+
+    def kernel_change(*extra: str) -> float:
+        out = tmp_path / f"run{len(extra)}"
+        args = parse_args(
+            [
+                "--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(out),
+                "--batch-size", "8", "--cache", str(tmp_path / "cache"), "--verbose", "0",
+                "--initial-weights", str(trained / "face2data.keras"), "--learning-rate", "1e-2", *extra,
+            ]
+        )  # fmt: skip
+        tuned = keras.saving.load_model(train(args) / "face2data.keras", compile=False)
+        pairs = [(a, b) for a, b in zip(source.weights, tuned.weights, strict=True) if "kernel" in a.path]
+        return float(np.sqrt(sum(np.sum((np.asarray(a) - np.asarray(b)) ** 2) for a, b in pairs)))
+
+    # Four steps; an average with momentum ~1 stays at the weights after the first of them.
+    averaged, last = kernel_change("--ema", "0.999999"), kernel_change()
+    assert 0 < averaged < 0.8 * last, (averaged, last)
+    assert json.loads((tmp_path / "run2" / "config.json").read_text())["training"]["ema_momentum"] == 0.999999
