@@ -23,7 +23,7 @@ from model.labels import GENDERS, MAX_AGE, RACES
 from training.architecture import make_model
 from training.dataset import load_splits_cached, sha256_of
 from training.losses import age_distribution_loss, mae
-from training.pipeline import ZOOM_RANGE, make_dataset
+from training.pipeline import make_dataset
 
 log = logging.getLogger("training.train")
 
@@ -109,8 +109,8 @@ def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_ti
             "race": "probabilities in labels.race order",
         },
         "preprocessing": "model.preprocess.preprocess: aligned UTKFace-geometry crop, RGB, bicubic resize to input.size; pixel scaling is inside the model",
-        # The face as it is and at the training's average zoom, each also mirrored (model.views).
-        "test_time_augmentation": {"mirror": True, "zooms": [1.0, round(sum(ZOOM_RANGE) / 2, 4)]},
+        # The face and its mirror image (model.views); extra zooms were measured and not kept (docs/model.md).
+        "test_time_augmentation": {"mirror": True, "zooms": [1.0]},
         "training": {
             "epochs": args.epochs,
             "best_epoch": best_epoch,

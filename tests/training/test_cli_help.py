@@ -34,3 +34,11 @@ def test_train_refuses_zero_epochs():
         timeout=120,
     )
     assert result.returncode == 2 and "--epochs must be at least 1" in result.stderr
+
+
+def test_evaluate_tries_other_zooms_on_val_only(capsys):
+    from training import evaluate
+
+    with pytest.raises(SystemExit):
+        evaluate.main(["--on", "test", "--zooms", "1.0", "0.9"])
+    assert "--zooms is for choosing on val" in capsys.readouterr().err
