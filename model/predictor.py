@@ -64,7 +64,7 @@ class Predictor:
 
     def __init__(self, model_dir: Path = MODEL_DIR) -> None:
         self.config: ModelConfig = load_config(model_dir)
-        self.network = load_network(model_dir)
+        self.network = load_network(model_dir, self.config)
         metrics_path = Path(model_dir) / "metrics.json"
         self.metrics: dict = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from model.config import load_config
+from model.config import ModelConfig
 from model.views import average_views, views_of
 
 OUTPUTS = ("age", "gender", "race")
@@ -46,6 +46,6 @@ class Network:
         return {name: average_views(values, count) for name, values in outputs.items()}
 
 
-def load_network(model_dir: Path) -> Network:
-    """The shipped network of ``model_dir`` with the test-time views its config.json names."""
-    return Network(Path(model_dir) / "face2data.tflite", zooms=load_config(Path(model_dir)).test_time_zooms)
+def load_network(model_dir: Path, config: ModelConfig) -> Network:
+    """The network of ``model_dir`` with the test-time views that ``config`` (its config.json) names."""
+    return Network(Path(model_dir) / "face2data.tflite", zooms=config.test_time_zooms)

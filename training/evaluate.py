@@ -8,6 +8,7 @@ averaging), so the published figures describe exactly what users get.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -45,16 +46,17 @@ def main(argv: list[str] | None = None) -> dict:
     if args.zooms and args.on != "val":
         parser.error("--zooms is for choosing on val; the test split is evaluated as configured")
     config = ModelConfig.from_file(args.model_dir / "config.json")
+    if args.zooms:
+        config = dataclasses.replace(config, test_time_zooms=tuple(args.zooms))
     arrays = load_splits_cached(args.data, args.split, config.input_size, args.cache)[args.on]
-    network = load_network(args.model_dir)
-    network.zooms = tuple(args.zooms or network.zooms)
+    network = load_network(args.model_dir, config)
     metrics = {"split": args.on, **evaluate_arrays(network, config, arrays)}
     if args.on == "test":
         (args.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info(
         "%s (zooms %s, mirrored): age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images",
         args.on,
-        network.zooms,
+        config.test_time_zooms,
         metrics["age_mae"],
         100 * metrics["gender_accuracy"],
         100 * metrics["race_accuracy"],

@@ -40,7 +40,7 @@ CORRUPTIONS: dict[str, Callable[[Image.Image], Image.Image] | None] = {
 def main(argv: list[str] | None = None) -> dict:
     args = artifact_parser("python -m training.robustness", __doc__).parse_args(argv)
     config = ModelConfig.from_file(args.model_dir / "config.json")
-    network = load_network(args.model_dir)
+    network = load_network(args.model_dir, config)
     results = {}
     for name, corrupt in CORRUPTIONS.items():
         val = load_splits(args.data, args.split, config.input_size, splits=("val",), corrupt=corrupt)["val"]

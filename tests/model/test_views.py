@@ -43,10 +43,11 @@ def test_views_are_each_zoom_then_each_mirror_and_average_per_face():
 
 
 def test_shipped_network_averages_the_views_its_config_names():
-    network = load_network(MODEL_DIR)
-    zooms = load_config().test_time_zooms
+    config = load_config()
+    network = load_network(MODEL_DIR, config)
+    zooms = config.test_time_zooms
     assert network.zooms == zooms and len(zooms) >= 1
-    faces = np.random.default_rng(1).integers(0, 255, (2, load_config().input_size, load_config().input_size, 3), dtype=np.uint8)
+    faces = np.random.default_rng(1).integers(0, 255, (2, config.input_size, config.input_size, 3), dtype=np.uint8)
     raw = network.run(views_of(faces, zooms))
     predicted = network.predict(faces)
     for name in ("age", "gender", "race"):

@@ -27,7 +27,7 @@ def test_artifacts_are_complete_and_small():
 def test_shipped_tflite_reproduces_metrics_json(test_split):
     recorded = json.loads((MODEL_DIR / "metrics.json").read_text())
     config = ModelConfig.from_file(MODEL_DIR / "config.json")
-    measured = evaluate_arrays(load_network(MODEL_DIR), config, test_split)
+    measured = evaluate_arrays(load_network(MODEL_DIR, config), config, test_split)
     assert measured["n_images"] == recorded["n_images"] == 2369
     assert abs(measured["age_mae"] - recorded["age_mae"]) <= 0.1
     assert abs(measured["gender_accuracy"] - recorded["gender_accuracy"]) <= 0.005
