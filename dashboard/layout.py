@@ -18,11 +18,18 @@ ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 SAMPLES = {"astronaut.png": "Astronaut (one face)", "group.jpg": "Group (six faces)", "camera.png": "Grayscale photo"}
 
 
-def read_history(path: Path) -> dict[str, list[float]]:
-    """``history.csv`` as columns: one list of per-epoch values per Keras log key."""
+def read_history(path: Path) -> list[dict[str, list[float]]]:
+    """``history.csv`` as columns, one set per ensemble member (a single network is one member).
+
+    An ensemble's file holds each member's epochs in turn, told apart by a ``member`` column;
+    each member's history maps every Keras log key to its per-epoch values.
+    """
     with path.open(newline="") as stream:
         rows = list(csv.DictReader(stream))
-    return {column: [float(row[column]) for row in rows] for column in rows[0]} if rows else {}
+    members: dict[str, list[dict]] = {}
+    for row in rows:
+        members.setdefault(row.pop("member", "1"), []).append(row)
+    return [{column: [float(row[column]) for row in member] for column in member[0]} for member in members.values()]
 
 
 def predict_tab() -> html.Div:
@@ -55,22 +62,34 @@ def predict_tab() -> html.Div:
     )
 
 
-def training_tab(history: dict[str, list[float]]) -> html.Div:
-    graphs = [
-        dbc.Col(
-            graph(training_curve(history, column, title, higher, tick), graph_id=f"training-{column.replace('_', '-')}", className="training-graph"),
-            lg=6,
-        )
-        for title, column, higher, tick in TRAINING_CURVES
-    ]
-    return html.Div(
-        [
-            html.P(
-                "Train and validation curves of the shipped model, one point per epoch. The star marks the best validation epoch.", className="mt-3"
-            ),
-            dbc.Row(graphs, className="g-3"),
+def member_title(number: int, member: dict) -> str:
+    """How a member of the shipped ensemble was trained, in a line."""
+    size = member["input_size"]
+    return f"Network {number}: {size}x{size} pixels, {member['epochs']} epochs (the star, epoch {member['best_epoch']}, is the one shipped)"
+
+
+def training_tab(histories: list[dict[str, list[float]]], members: list[dict]) -> html.Div:
+    """Four curves per trained network; an ensemble shows each member under its own heading."""
+    sections = []
+    for number, history in enumerate(histories, start=1):
+        graphs = [
+            dbc.Col(
+                graph(
+                    training_curve(history, column, title, higher, tick),
+                    graph_id=f"training-{number}-{column.replace('_', '-')}",
+                    className="training-graph",
+                ),
+                lg=6,
+            )
+            for title, column, higher, tick in TRAINING_CURVES
         ]
-    )
+        if len(members) == len(histories) > 1:
+            sections.append(html.H5(member_title(number, members[number - 1]), className="mt-4"))
+        sections.append(dbc.Row(graphs, className="g-3"))
+    intro = "Train and validation curves of the shipped model, one point per epoch. The star marks the best validation epoch."
+    if len(histories) > 1:
+        intro += f" The model averages {len(histories)} networks, trained one after the other; each has its own curves."
+    return html.Div([html.P(intro, className="mt-3"), *sections])
 
 
 def evaluation_tab(metrics: dict) -> html.Div:
@@ -162,9 +181,21 @@ def dataset_tab(summary: dict) -> html.Div:
     )
 
 
+def network_sentence(config: dict) -> str:
+    """What reads the face: one residual CNN, or the ensemble that config.json describes."""
+    members = config.get("training", {}).get("members") or [{"input_size": config["input"]["size"], **config.get("training", {})}]
+    views = ", each also on the mirrored face" if config["test_time_augmentation"]["mirror"] else ""
+    inputs = " and ".join(f"{member['input_size']}x{member['input_size']}" for member in members)
+    if len(members) == 1:
+        return f"A residual CNN (input {inputs}) with one shared trunk and three heads reads age as a distribution over 0-116 years, gender and race{views}."
+    return (
+        f"{len(members)} residual CNNs (inputs {inputs}), each with one shared trunk and three heads, read age as a distribution "
+        f"over 0-116 years, gender and race; the app shows the mean of their outputs{views}."
+    )
+
+
 def about_tab(config: dict) -> html.Div:
     training = config.get("training", {})
-    size = config["input"]["size"]
     return html.Div(
         [
             html.H4("How it works", className="mt-3"),
@@ -173,13 +204,12 @@ def about_tab(config: dict) -> html.Div:
                     html.Li("The photo is decoded in memory (EXIF rotation applied, any colour mode to RGB)."),
                     html.Li("MTCNN finds every face and five landmarks (eyes, nose, mouth corners)."),
                     html.Li("Each face is warped onto the geometry of the UTKFace crops with a similarity transform."),
-                    html.Li(
-                        f"A residual CNN (input {size}x{size}, widths {training.get('widths')}) with one shared trunk and three heads reads age as a distribution over 0-116 years, gender and race, averaged with the mirrored face."
-                    ),
+                    html.Li(network_sentence(config)),
                 ]
             ),
             html.P(
-                f"Trained from scratch on UTKFace's train split for {training.get('epochs')} epochs on {config.get('machine')}; {config.get('wall_time_s', 0) / 60:.0f} minutes.",
+                f"Trained from scratch on UTKFace's train split on {config.get('machine')}. The final training stages took "
+                f"{training.get('epochs')} epochs and {config.get('wall_time_s', 0) / 60:.0f} minutes; docs/model.md has the whole recipe (make train).",
                 className="small",
             ),
             html.H4("REST API"),
@@ -219,7 +249,7 @@ def make_layout(model_dir: Path = MODEL_DIR) -> dbc.Container:
             dbc.Tabs(
                 [
                     dbc.Tab(predict_tab(), label="Predict", tab_id="tab-predict"),
-                    dbc.Tab(training_tab(history), label="Training", tab_id="tab-training"),
+                    dbc.Tab(training_tab(history, config.get("training", {}).get("members", [])), label="Training", tab_id="tab-training"),
                     dbc.Tab(evaluation_tab(metrics), label="Evaluation", tab_id="tab-evaluation"),
                     dbc.Tab(dataset_tab(summary), label="Dataset", tab_id="tab-dataset"),
                     dbc.Tab(about_tab(config), label="About & API", tab_id="tab-about"),

@@ -22,6 +22,7 @@ class ModelConfig:
     genders: tuple[str, ...]
     races: tuple[str, ...]
     test_time_zooms: tuple[float, ...]
+    test_time_mirror: bool
     raw: dict
 
     @classmethod
@@ -32,6 +33,7 @@ class ModelConfig:
             genders=tuple(raw["labels"]["gender"]),
             races=tuple(raw["labels"]["race"]),
             test_time_zooms=tuple(float(scale) for scale in raw["test_time_augmentation"]["zooms"]),
+            test_time_mirror=bool(raw["test_time_augmentation"]["mirror"]),
             raw=raw,
         )
 

@@ -22,8 +22,9 @@ OUTPUTS = ("age", "gender", "race")
 class Network:
     """A loaded ``.tflite`` Face2Data network: uint8 faces in, three distributions out."""
 
-    def __init__(self, tflite_path: Path, threads: int = 2, zooms: tuple[float, ...] = (1.0,)) -> None:
+    def __init__(self, tflite_path: Path, threads: int = 2, zooms: tuple[float, ...] = (1.0,), mirror: bool = True) -> None:
         self.zooms = zooms
+        self.mirror = mirror
         self._interpreter = Interpreter(model_path=str(tflite_path), num_threads=threads)
         self._runner = self._interpreter.get_signature_runner()
         (self._input_name,) = self._interpreter.get_signature_list()["serving_default"]["inputs"]
@@ -42,10 +43,10 @@ class Network:
         count = len(faces)
         if count == 0:
             return {name: np.zeros((0, 0), np.float32) for name in OUTPUTS}
-        outputs = self.run(views_of(faces, self.zooms))
+        outputs = self.run(views_of(faces, self.zooms, self.mirror))
         return {name: average_views(values, count) for name, values in outputs.items()}
 
 
 def load_network(model_dir: Path, config: ModelConfig) -> Network:
     """The network of ``model_dir`` with the test-time views that ``config`` (its config.json) names."""
-    return Network(Path(model_dir) / "face2data.tflite", zooms=config.test_time_zooms)
+    return Network(Path(model_dir) / "face2data.tflite", zooms=config.test_time_zooms, mirror=config.test_time_mirror)

@@ -24,10 +24,10 @@ def zoom(faces: np.ndarray, scale: float) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(face).resize((size, size), Image.Resampling.BILINEAR, box=box)) for face in faces])
 
 
-def views_of(faces: np.ndarray, zooms: tuple[float, ...]) -> np.ndarray:
-    """One batch holding every zoom of the faces and the mirror image of each, view after view."""
+def views_of(faces: np.ndarray, zooms: tuple[float, ...], mirror: bool = True) -> np.ndarray:
+    """One batch holding every zoom of the faces and, with ``mirror``, the mirror image of each, view after view."""
     views = [zoom(faces, scale) for scale in zooms]
-    return np.concatenate([*views, *(view[:, :, ::-1] for view in views)])
+    return np.concatenate([*views, *(view[:, :, ::-1] for view in views if mirror)])
 
 
 def average_views(outputs: np.ndarray, count: int) -> np.ndarray:

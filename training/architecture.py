@@ -40,6 +40,8 @@ def make_model(
     blocks_per_stage: int = 1,
     head_units: int = 128,
     dropout: float = 0.3,
+    name: str = "face2data",
+    input_dtype: str = "uint8",
 ) -> keras.Model:
     """Build the multi-output model: uint8 RGB in; ``age``, ``gender``, ``race`` distributions out.
 
@@ -48,7 +50,7 @@ def make_model(
     """
     if image_size < 32 or not widths:
         raise ValueError("image_size must be at least 32 and widths must not be empty")
-    inputs = keras.Input((image_size, image_size, 3), dtype="uint8", name="image")
+    inputs = keras.Input((image_size, image_size, 3), dtype=input_dtype, name="image")
     x = layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
     x = _conv_bn_relu(x, widths[0])
     for filters in widths:
@@ -60,4 +62,4 @@ def make_model(
         "gender": _head(features, "gender", len(GENDERS), head_units, dropout),
         "race": _head(features, "race", len(RACES), head_units, dropout),
     }
-    return keras.Model(inputs, outputs, name="face2data")
+    return keras.Model(inputs, outputs, name=name)

@@ -42,21 +42,27 @@ def main(argv: list[str] | None = None) -> dict:
     parser = artifact_parser("python -m training.evaluate", __doc__)
     parser.add_argument("--on", choices=("test", "val"), default="test", help="val only prints (to choose between models); test writes metrics.json")
     parser.add_argument("--zooms", type=float, nargs="+", help="test-time zooms to try instead of config.json's (with --on val only)")
+    parser.add_argument(
+        "--mirror", choices=("yes", "no"), help="whether to average with mirrored faces, instead of config.json's choice (with --on val only)"
+    )
     args = parser.parse_args(argv)
-    if args.zooms and args.on != "val":
-        parser.error("--zooms is for choosing on val; the test split is evaluated as configured")
+    if (args.zooms or args.mirror) and args.on != "val":
+        parser.error("--zooms and --mirror are for choosing on val; the test split is evaluated as configured")
     config = ModelConfig.from_file(args.model_dir / "config.json")
     if args.zooms:
         config = dataclasses.replace(config, test_time_zooms=tuple(args.zooms))
+    if args.mirror:
+        config = dataclasses.replace(config, test_time_mirror=args.mirror == "yes")
     arrays = load_splits_cached(args.data, args.split, config.input_size, args.cache)[args.on]
     network = load_network(args.model_dir, config)
     metrics = {"split": args.on, **evaluate_arrays(network, config, arrays)}
     if args.on == "test":
         (args.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info(
-        "%s (zooms %s, mirrored): age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images",
+        "%s (zooms %s, mirrored: %s): age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images",
         args.on,
         config.test_time_zooms,
+        config.test_time_mirror,
         metrics["age_mae"],
         100 * metrics["gender_accuracy"],
         100 * metrics["race_accuracy"],

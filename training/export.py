@@ -13,6 +13,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from model.config import ModelConfig
 from model.runtime import OUTPUTS, Network
@@ -23,10 +24,15 @@ TOLERANCE = 1e-3
 log = logging.getLogger("training.export")
 
 
-def export_tflite(keras_path: Path, tflite_path: Path) -> keras.Model:
-    """Write the LiteRT flatbuffer of a saved Keras model; return the Keras model."""
+def export_tflite(keras_path: Path, tflite_path: Path, half_precision: bool = False) -> keras.Model:
+    """Write the LiteRT flatbuffer of a saved Keras model; return the Keras model.
+
+    ``half_precision`` stores the weights as float16 (computed in float32), for models whose
+    weights ``training.compact`` already rounded: the file halves and the outputs stay put.
+    """
     model = keras.saving.load_model(keras_path, compile=False)
-    model.export(str(tflite_path), format="litert", verbose=False)
+    converter_settings = {"optimizations": [tf.lite.Optimize.DEFAULT], "target_spec": {"supported_types": [tf.float16]}} if half_precision else {}
+    model.export(str(tflite_path), format="litert", verbose=False, **converter_settings)
     return model
 
 
@@ -44,8 +50,9 @@ def max_difference(model: keras.Model, network: Network, images: np.ndarray, bat
 def main(argv: list[str] | None = None) -> float:
     args = artifact_parser("python -m training.export", __doc__).parse_args(argv)
     tflite_path = args.model_dir / "face2data.tflite"
-    model = export_tflite(args.model_dir / "face2data.keras", tflite_path)
-    size = ModelConfig.from_file(args.model_dir / "config.json").input_size
+    config = ModelConfig.from_file(args.model_dir / "config.json")
+    model = export_tflite(args.model_dir / "face2data.keras", tflite_path, half_precision=config.raw.get("weights") == "float16")
+    size = config.input_size
     test = load_splits_cached(args.data, args.split, size, args.cache)["test"]
     difference = max_difference(model, Network(tflite_path), test.images)
     if difference > TOLERANCE:

@@ -11,6 +11,8 @@ from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from benchmarks.browser import chromium, chromium_available, serve_app
+from dashboard.layout import read_history
+from model.config import MODEL_DIR
 from tests.conftest import FIXTURES, require
 
 
@@ -103,7 +105,8 @@ def test_explain_shows_an_overlay_for_the_chosen_output(page):
 def test_training_tab_draws_four_curves_from_history(page):
     driver, _ = page
     click(driver, By.LINK_TEXT, "Training")
-    WebDriverWait(driver, 60).until(lambda d: len(trace_names(d, ".training-graph")) == 4)
+    curves = 4 * len(read_history(MODEL_DIR / "history.csv"))
+    WebDriverWait(driver, 60).until(lambda d: len(trace_names(d, ".training-graph")) == curves)
     for names in trace_names(driver, ".training-graph"):
         assert names[:2] == ["train", "validation"] and names[2].startswith("best")
 

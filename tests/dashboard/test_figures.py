@@ -2,7 +2,7 @@ from PIL import Image
 
 from dashboard.figures import confusion_figure, photo_figure, probability_bars, training_curve
 from dashboard.layout import read_history
-from model.config import MODEL_DIR
+from model.config import MODEL_DIR, load_config
 
 
 def test_training_curve_marks_the_best_validation_epoch():
@@ -15,10 +15,13 @@ def test_training_curve_marks_the_best_validation_epoch():
     assert list(accuracy.data[2].x) == [1]
 
 
-def test_shipped_history_has_every_curve():
-    history = read_history(MODEL_DIR / "history.csv")
-    for column in ("loss", "gender_accuracy", "race_accuracy", "age_mae"):
-        assert len(history[column]) == len(history[f"val_{column}"]) == len(history["epoch"]) >= 1
+def test_shipped_history_has_every_curve_of_every_member():
+    histories = read_history(MODEL_DIR / "history.csv")
+    members = load_config().raw["training"].get("members", [{}])
+    assert len(histories) == len(members)
+    for history in histories:
+        for column in ("loss", "gender_accuracy", "race_accuracy", "age_mae"):
+            assert len(history[column]) == len(history[f"val_{column}"]) == len(history["epoch"]) >= 1
 
 
 def test_probability_bars_are_sorted_and_in_percent():

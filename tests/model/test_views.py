@@ -42,14 +42,22 @@ def test_views_are_each_zoom_then_each_mirror_and_average_per_face():
     assert np.array_equal(average_views(outputs, 3), np.full((3, 1), 1.5))
 
 
+def test_views_without_mirror_are_only_the_zooms():
+    faces = np.random.default_rng(0).integers(0, 255, (3, 32, 32, 3), dtype=np.uint8)
+    views = views_of(faces, (1.0, 0.9), mirror=False)
+    assert views.shape == (6, 32, 32, 3)
+    assert np.array_equal(views[:3], faces) and np.array_equal(views[3:], zoom(faces, 0.9))
+
+
 def test_shipped_network_averages_the_views_its_config_names():
     config = load_config()
     network = load_network(MODEL_DIR, config)
-    zooms = config.test_time_zooms
-    assert network.zooms == zooms and len(zooms) >= 1
+    zooms, mirror = config.test_time_zooms, config.test_time_mirror
+    assert network.zooms == zooms and network.mirror == mirror and len(zooms) >= 1
     faces = np.random.default_rng(1).integers(0, 255, (2, config.input_size, config.input_size, 3), dtype=np.uint8)
-    raw = network.run(views_of(faces, zooms))
+    raw = network.run(views_of(faces, zooms, mirror))
     predicted = network.predict(faces)
+    views = len(zooms) * (2 if mirror else 1)
     for name in ("age", "gender", "race"):
-        assert np.allclose(predicted[name], raw[name].reshape(-1, 2, raw[name].shape[1]).mean(axis=0), atol=1e-6)
+        assert np.allclose(predicted[name], raw[name].reshape(views, -1, raw[name].shape[1]).mean(axis=0), atol=1e-6)
         assert np.allclose(predicted[name].sum(axis=1), 1, atol=1e-4)

@@ -36,9 +36,10 @@ def test_train_refuses_zero_epochs():
     assert result.returncode == 2 and "--epochs must be at least 1" in result.stderr
 
 
-def test_evaluate_tries_other_zooms_on_val_only(capsys):
+@pytest.mark.parametrize("option", [["--zooms", "1.0", "0.9"], ["--mirror", "no"]])
+def test_evaluate_tries_other_views_on_val_only(capsys, option):
     from training import evaluate
 
     with pytest.raises(SystemExit):
-        evaluate.main(["--on", "test", "--zooms", "1.0", "0.9"])
-    assert "--zooms is for choosing on val" in capsys.readouterr().err
+        evaluate.main(["--on", "test", *option])
+    assert "--zooms and --mirror are for choosing on val" in capsys.readouterr().err

@@ -1,0 +1,125 @@
+"""Average trained networks into the one Keras model that ships.
+
+Usage: ``python -m training.ensemble --members runs/a runs/b --out model``
+
+Networks trained at different resolutions make different mistakes, and on the validation
+split the mean of their distributions beat each of them and every test-time view tried
+(docs/model.md). The result is one Keras model with the same uint8 input and the same three
+named outputs as any single network, so export, evaluation and serving do not change. The
+input is the largest member's size; a smaller member sees the face resized to its own size
+inside the model (on val, as accurate as its own bicubic crops).
+Weights are stored at half precision (``training.compact``) so the artifacts fit in 20 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+from pathlib import Path
+
+import keras
+from keras import layers, ops
+
+from model.runtime import OUTPUTS
+from training.architecture import make_model
+from training.compact import fold_batch_norm, round_to_half, save_deflated
+
+log = logging.getLogger("training.ensemble")
+
+
+def read_config(run_dir: Path) -> dict:
+    return json.loads((run_dir / "config.json").read_text())
+
+
+def load_member(run_dir: Path, name: str, input_dtype: str = "uint8") -> keras.Model:
+    """A trained network from ``training.train``'s folder, renamed so several can share a model."""
+    config = read_config(run_dir)
+    training = config["training"]
+    network = make_model(config["input"]["size"], tuple(training["widths"]), training["blocks_per_stage"], name=name, input_dtype=input_dtype)
+    network.set_weights(keras.saving.load_model(run_dir / "face2data.keras", compile=False).get_weights())
+    return network
+
+
+def average_networks(networks: list[keras.Model], size: int) -> keras.Model:
+    """One model whose outputs are the members' mean distributions, for ``size`` pixel faces.
+
+    A smaller member gets the face resized to its own size, left in floating point: rounding
+    it to uint8 would turn tiny differences between TensorFlow's and LiteRT's resizing into
+    whole pixel levels.
+    """
+    if len(networks) == 1:
+        return networks[0]
+    faces = keras.Input((size, size, 3), dtype="uint8", name="image")
+    pixels = ops.cast(faces, "float32")
+    outputs = [
+        network(
+            faces
+            if network.input_shape[1] == size
+            else layers.Resizing(network.input_shape[1], network.input_shape[1], name=f"{network.name}_resize")(pixels)
+        )
+        for network in networks
+    ]
+    return keras.Model(faces, {name: layers.Average(name=name)([output[name] for output in outputs]) for name in OUTPUTS}, name="face2data")
+
+
+def ensemble_config(configs: list[dict], size: int, mirror: bool) -> dict:
+    """config.json of the ensemble: the members' own settings, and what serving needs."""
+    members = [{"input_size": config["input"]["size"], **config["training"], "wall_time_s": config["wall_time_s"]} for config in configs]
+    return {
+        **configs[0],
+        "input": {**configs[0]["input"], "size": size},
+        "preprocessing": f"{configs[0]['preprocessing']}; smaller members resize inside the model (bilinear)",
+        "test_time_augmentation": {"mirror": mirror, "zooms": [1.0]},
+        "training": {"members": members, "epochs": sum(member["epochs"] for member in members)},
+        "weights": "float16",
+        "wall_time_s": round(sum(member["wall_time_s"] for member in members), 1),
+    }
+
+
+def write_history(path: Path, run_dirs: list[Path]) -> None:
+    """history.csv of all members, one block of epochs each, told apart by a ``member`` column."""
+    rows = []
+    for index, run_dir in enumerate(run_dirs, start=1):
+        with (run_dir / "history.csv").open(newline="") as stream:
+            rows += [{"member": index, **row} for row in csv.DictReader(stream)]
+    with path.open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def build(run_dirs: list[Path], out: Path, mirror: bool = True) -> keras.Model:
+    """Write face2data.keras, config.json and history.csv of the ensemble of ``run_dirs``."""
+    configs = [read_config(run_dir) for run_dir in run_dirs]
+    size = max(config["input"]["size"] for config in configs)
+    networks = [
+        load_member(run_dir, f"member{index}", "uint8" if config["input"]["size"] == size else "float32")
+        for index, (run_dir, config) in enumerate(zip(run_dirs, configs, strict=True), start=1)
+    ]
+    for network in networks:
+        fold_batch_norm(network)
+        round_to_half(network)
+    model = average_networks(networks, size)
+    out.mkdir(parents=True, exist_ok=True)
+    save_deflated(model, out / "face2data.keras")
+    config = ensemble_config(configs, size, mirror)
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    write_history(out / "history.csv", run_dirs)
+    log.info("wrote %s: %d members, input %d px", out, len(networks), model.input_shape[1])
+    return model
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m training.ensemble", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=Path, nargs="+", required=True, help="folders written by training.train")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--mirror", choices=("yes", "no"), default="yes", help="average each face with its mirror image at test time")
+    args = parser.parse_args(argv)
+    build(args.members, args.out, args.mirror == "yes")
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    main()
