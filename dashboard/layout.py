@@ -65,7 +65,7 @@ def predict_tab() -> html.Div:
 def member_title(number: int, member: dict) -> str:
     """How a member of the shipped ensemble was trained, in a line."""
     size = member["input_size"]
-    return f"Network {number}: {size}x{size} pixels, {member['epochs']} epochs (the star, epoch {member['best_epoch']}, is the one shipped)"
+    return f"Network {number}: {size}x{size} pixels, {member['epochs']} epochs; epoch {member['best_epoch']} is shipped (lowest combined validation error)"
 
 
 def training_tab(histories: list[dict[str, list[float]]], members: list[dict]) -> html.Div:
@@ -86,7 +86,7 @@ def training_tab(histories: list[dict[str, list[float]]], members: list[dict]) -
         if len(members) == len(histories) > 1:
             sections.append(html.H5(member_title(number, members[number - 1]), className="mt-4"))
         sections.append(dbc.Row(graphs, className="g-3"))
-    intro = "Train and validation curves of the shipped model, one point per epoch. The star marks the best validation epoch."
+    intro = "Train and validation curves of the shipped model, one point per epoch. The star marks each curve's best validation epoch."
     if len(histories) > 1:
         intro += f" The model averages {len(histories)} networks, trained one after the other; each has its own curves."
     return html.Div([html.P(intro, className="mt-3"), *sections])

@@ -1,7 +1,7 @@
 from PIL import Image
 
 from dashboard.figures import confusion_figure, photo_figure, probability_bars, training_curve
-from dashboard.layout import read_history
+from dashboard.layout import read_history, training_tab
 from model.config import MODEL_DIR, load_config
 
 
@@ -42,3 +42,19 @@ def test_photo_figure_draws_one_numbered_box_per_face():
     figure = photo_figure(Image.new("RGB", (400, 300)), [[10, 20, 50, 60], [200, 100, 40, 40]])
     assert len(figure.layout.shapes) == 2 and [a.text for a in figure.layout.annotations] == ["<b>1</b>", "<b>2</b>"]
     assert figure.layout.shapes[1].x1 == 240 and figure.layout.images[0].source.startswith("data:image/jpeg;base64,")
+
+
+def test_training_tab_shows_each_ensemble_member_under_its_own_heading(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "member,epoch,loss,val_loss,gender_accuracy,val_gender_accuracy,race_accuracy,val_race_accuracy,age_mae,val_age_mae\n"
+        "1,0,3,2.9,0.8,0.85,0.7,0.75,6,5.5\n1,1,2.8,2.7,0.85,0.88,0.75,0.8,5,5.2\n2,0,2.7,2.6,0.9,0.9,0.8,0.82,4.8,4.9\n"
+    )
+    histories = read_history(history)
+    assert [history["epoch"] for history in histories] == [[0.0, 1.0], [0.0]]
+    members = [{"input_size": 96, "epochs": 2, "best_epoch": 2}, {"input_size": 128, "epochs": 1, "best_epoch": 1}]
+    tab = str(training_tab(histories, members))
+    assert "Network 1: 96x96 pixels, 2 epochs; epoch 2 is shipped" in tab and "Network 2: 128x128 pixels" in tab
+    assert tab.count("training-graph") == 8
+    single = str(training_tab(histories[:1], []))
+    assert "Network 1" not in single and single.count("training-graph") == 4
