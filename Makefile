@@ -67,7 +67,7 @@ deploy-check: $(BIN)/.installed  ## fresh venv from requirements.txt, the Procfi
 	$(BIN)/python -m benchmarks.deploy_check
 
 load: $(BIN)/.installed  ## 8 clients for 60 s against gunicorn on loopback -> benchmarks/results.md
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m benchmarks.load
+	$(BIN)/python -m benchmarks.load
 
 robustness: $(BIN)/.installed  ## the shipped model on degraded validation faces -> model/robustness.json
 	$(BIN)/python -m training.robustness --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv

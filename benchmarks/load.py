@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -67,7 +68,9 @@ def main(argv: list[str] | None = None) -> str:
     available = benchmark_photos()
     photos = [available["1 MP, one face"], available["200x200 crop"]]
     port = free_port()
-    server = subprocess.Popen(web_command(port), cwd=ROOT, env={**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING"})
+    # The Procfile names `gunicorn`: find the one installed beside this interpreter, activated venv or not.
+    environment = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    server = subprocess.Popen(web_command(port), cwd=ROOT, env=environment)
     url = f"http://127.0.0.1:{port}/api/v1/predict"
     try:
         for attempt in range(600):

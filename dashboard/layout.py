@@ -62,6 +62,12 @@ def predict_tab() -> html.Div:
     )
 
 
+def networks_of(config: dict) -> list[dict]:
+    """The trained networks config.json describes: an ensemble's members, or the one network."""
+    training = config.get("training", {})
+    return training.get("members") or [{"input_size": config["input"]["size"], **training}]
+
+
 def member_title(number: int, member: dict) -> str:
     """How a member of the shipped ensemble was trained, in a line."""
     size = member["input_size"]
@@ -183,7 +189,7 @@ def dataset_tab(summary: dict) -> html.Div:
 
 def network_sentence(config: dict) -> str:
     """What reads the face: one residual CNN, or the ensemble that config.json describes."""
-    members = config.get("training", {}).get("members") or [{"input_size": config["input"]["size"], **config.get("training", {})}]
+    members = networks_of(config)
     views = ", each also on the mirrored face" if config["test_time_augmentation"]["mirror"] else ""
     inputs = " and ".join(f"{member['input_size']}x{member['input_size']}" for member in members)
     if len(members) == 1:
@@ -249,7 +255,7 @@ def make_layout(model_dir: Path = MODEL_DIR) -> dbc.Container:
             dbc.Tabs(
                 [
                     dbc.Tab(predict_tab(), label="Predict", tab_id="tab-predict"),
-                    dbc.Tab(training_tab(history, config.get("training", {}).get("members", [])), label="Training", tab_id="tab-training"),
+                    dbc.Tab(training_tab(history, networks_of(config)), label="Training", tab_id="tab-training"),
                     dbc.Tab(evaluation_tab(metrics), label="Evaluation", tab_id="tab-evaluation"),
                     dbc.Tab(dataset_tab(summary), label="Dataset", tab_id="tab-dataset"),
                     dbc.Tab(about_tab(config), label="About & API", tab_id="tab-about"),

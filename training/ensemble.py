@@ -33,9 +33,8 @@ def read_config(run_dir: Path) -> dict:
     return json.loads((run_dir / "config.json").read_text())
 
 
-def load_member(run_dir: Path, name: str, input_dtype: str = "uint8") -> keras.Model:
-    """A trained network from ``training.train``'s folder, renamed so several can share a model."""
-    config = read_config(run_dir)
+def load_member(run_dir: Path, config: dict, name: str, input_dtype: str = "uint8") -> keras.Model:
+    """The trained network of ``training.train``'s folder (``config`` is its config.json), renamed so several can share a model."""
     training = config["training"]
     network = make_model(config["input"]["size"], tuple(training["widths"]), training["blocks_per_stage"], name=name, input_dtype=input_dtype)
     network.set_weights(keras.saving.load_model(run_dir / "face2data.keras", compile=False).get_weights())
@@ -95,7 +94,7 @@ def build(run_dirs: list[Path], out: Path, mirror: bool = True) -> keras.Model:
     configs = [read_config(run_dir) for run_dir in run_dirs]
     size = max(config["input"]["size"] for config in configs)
     networks = [
-        load_member(run_dir, f"member{index}", "uint8" if config["input"]["size"] == size else "float32")
+        load_member(run_dir, config, f"member{index}", "uint8" if config["input"]["size"] == size else "float32")
         for index, (run_dir, config) in enumerate(zip(run_dirs, configs, strict=True), start=1)
     ]
     for network in networks:

@@ -52,8 +52,7 @@ def main(argv: list[str] | None = None) -> float:
     tflite_path = args.model_dir / "face2data.tflite"
     config = ModelConfig.from_file(args.model_dir / "config.json")
     model = export_tflite(args.model_dir / "face2data.keras", tflite_path, half_precision=config.raw.get("weights") == "float16")
-    size = config.input_size
-    test = load_splits_cached(args.data, args.split, size, args.cache)["test"]
+    test = load_splits_cached(args.data, args.split, config.input_size, args.cache)["test"]
     difference = max_difference(model, Network(tflite_path), test.images)
     if difference > TOLERANCE:
         tflite_path.unlink()
