@@ -17,7 +17,11 @@ from training.export import TOLERANCE, export_tflite
 
 
 def trained_like(size: int, seed: int) -> keras.Model:
-    """A tiny network whose batch norms hold non-trivial statistics, as after training."""
+    """A tiny network whose batch norms hold non-trivial statistics, as after training.
+
+    Seeded whole (initial kernels included), so every run checks the same network.
+    """
+    keras.utils.set_random_seed(seed)
     network = make_model(size, widths=(8, 16))
     rng = np.random.default_rng(seed)
     for layer in network.layers:
