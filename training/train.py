@@ -49,6 +49,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="momentum of an exponential moving average of the weights (e.g. 0.99); validated and shipped instead of the raw weights. 0 turns it off",
     )
     parser.add_argument(
+        "--mixup",
+        type=float,
+        default=0.0,
+        help="alpha of the Beta distribution that mixes training faces and their labels (e.g. 0.2); 0 turns mixup off",
+    )
+    parser.add_argument(
         "--initial-weights",
         type=Path,
         help="start from a trained face2data.keras (any input size: the network is fully convolutional up to its pooling), e.g. to fine-tune at a larger size",
@@ -120,6 +126,7 @@ def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_ti
             "weight_decay": args.weight_decay,
             "label_smoothing": args.label_smoothing,
             "ema_momentum": args.ema or None,
+            "mixup_alpha": args.mixup or None,
             "widths": args.widths,
             "blocks_per_stage": args.blocks_per_stage,
             "seed": args.seed,
@@ -143,7 +150,7 @@ def train(args: argparse.Namespace) -> Path:
     if args.limit:
         train_arrays, val_arrays = (_head(train_arrays, args.limit), _head(val_arrays, args.limit))
     batch_size = min(args.batch_size, len(train_arrays))
-    train_data = make_dataset(train_arrays, batch_size, training=True, seed=args.seed)
+    train_data = make_dataset(train_arrays, batch_size, training=True, seed=args.seed, mixup_alpha=args.mixup)
     val_data = make_dataset(val_arrays, batch_size, training=False)
     architecture = {"image_size": args.image_size, "widths": tuple(args.widths), "blocks_per_stage": args.blocks_per_stage}
     model = make_model(**architecture)
