@@ -71,7 +71,9 @@ def networks_of(config: dict) -> list[dict]:
 def member_title(number: int, member: dict) -> str:
     """How a member of the shipped ensemble was trained, in a line."""
     size = member["input_size"]
-    return f"Network {number}: {size}x{size} pixels, {member['epochs']} epochs; epoch {member['best_epoch']} is shipped (lowest combined validation error)"
+    epochs = f"{member['epochs']} epoch{'s' if member['epochs'] != 1 else ''}"
+    mixup = " with mixup" if member.get("mixup_alpha") else ""
+    return f"Network {number}: {size}x{size} pixels, {epochs}{mixup}; epoch {member['best_epoch']} is shipped (lowest combined validation error)"
 
 
 def training_tab(histories: list[dict[str, list[float]]], members: list[dict]) -> html.Div:
