@@ -96,7 +96,7 @@ def training_tab(histories: list[dict[str, list[float]]], members: list[dict]) -
         sections.append(dbc.Row(graphs, className="g-3"))
     intro = "Train and validation curves of the shipped model, one point per epoch. The star marks each curve's best validation epoch."
     if len(histories) > 1:
-        intro += f" The model averages {len(histories)} networks, trained one after the other; each has its own curves."
+        intro += f" The model averages the outputs of {len(histories)} networks; each has its own curves."
     return html.Div([html.P(intro, className="mt-3"), *sections])
 
 
