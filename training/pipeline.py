@@ -97,6 +97,7 @@ def make_dataset(arrays: SplitArrays, batch_size: int, training: bool, seed: int
 
         def augment_batch(batch: tuple, batch_seed: tf.Tensor) -> tuple:
             images, targets = augment(batch[0], batch_seed), batch[1]
+            # The reversed seed gives mixup draws of its own, independent of the augmentation's.
             return mix_up(images, targets, batch_seed[::-1], mixup_alpha) if mixup_alpha > 0 else (images, targets)
 
         dataset = tf.data.Dataset.zip(dataset, seeds).map(augment_batch, num_parallel_calls=AUTOTUNE)

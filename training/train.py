@@ -66,6 +66,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
+    if args.mixup < 0:
+        parser.error("--mixup must be 0 (off) or a positive alpha")
     return args
 
 

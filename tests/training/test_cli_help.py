@@ -36,6 +36,16 @@ def test_train_refuses_zero_epochs():
     assert result.returncode == 2 and "--epochs must be at least 1" in result.stderr
 
 
+def test_train_refuses_a_negative_mixup_alpha(capsys):
+    from training.train import parse_args
+
+    base = ["--data", "x", "--split", "y", "--epochs", "1", "--out", "z"]
+    assert parse_args([*base, "--mixup", "0.2"]).mixup == 0.2
+    with pytest.raises(SystemExit):
+        parse_args([*base, "--mixup", "-0.2"])
+    assert "--mixup must be 0 (off) or a positive alpha" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("option", [["--zooms", "1.0", "0.9"], ["--mirror", "no"]])
 def test_evaluate_tries_other_views_on_val_only(capsys, option):
     from training import evaluate
