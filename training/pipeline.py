@@ -23,6 +23,11 @@ def _targets(arrays: SplitArrays) -> dict:
     }
 
 
+def _as_pixels(x: tf.Tensor) -> tf.Tensor:
+    """Round a float batch back to uint8 pixels: the network's input contract at serving."""
+    return tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
+
+
 def augment(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     """Flip, zoom/shift, light, colour, grayscale and blur: what real uploads vary in.
 
@@ -52,7 +57,7 @@ def augment(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     blur_draw = tf.random.stateless_uniform((n, 1, 1, 1), seeds[6])
     blurred = tf.nn.avg_pool2d(x, ksize=3, strides=1, padding="SAME")
     x = tf.where(blur_draw < 0.15, blurred, x)
-    return tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
+    return _as_pixels(x)
 
 
 def mix_up(images: tf.Tensor, targets: dict, seed: tf.Tensor, alpha: float) -> tuple[tf.Tensor, dict]:
@@ -77,8 +82,7 @@ def mix_up(images: tf.Tensor, targets: dict, seed: tf.Tensor, alpha: float) -> t
         weight = tf.reshape(lam, [-1] + [1] * (len(values.shape) - 1))
         return weight * values + (1.0 - weight) * tf.gather(values, partner)
 
-    mixed = tf.cast(tf.clip_by_value(tf.round(blend(images)), 0.0, 255.0), tf.uint8)
-    return mixed, {name: blend(value) for name, value in targets.items()}
+    return _as_pixels(blend(images)), {name: blend(value) for name, value in targets.items()}
 
 
 def make_dataset(arrays: SplitArrays, batch_size: int, training: bool, seed: int = 0, mixup_alpha: float = 0.0) -> tf.data.Dataset:
