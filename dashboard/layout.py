@@ -189,11 +189,16 @@ def dataset_tab(summary: dict) -> html.Div:
     )
 
 
+def spoken_list(items: list[str]) -> str:
+    """Items as a sentence names them: "a", "a and b", "a, b and c"."""
+    return " and ".join(part for part in (", ".join(items[:-1]), items[-1]) if part)
+
+
 def network_sentence(config: dict) -> str:
     """What reads the face: one residual CNN, or the ensemble that config.json describes."""
     members = networks_of(config)
     views = ", each also on the mirrored face" if config["test_time_augmentation"]["mirror"] else ""
-    inputs = " and ".join(f"{member['input_size']}x{member['input_size']}" for member in members)
+    inputs = spoken_list([f"{member['input_size']}x{member['input_size']}" for member in members])
     if len(members) == 1:
         return f"A residual CNN (input {inputs}) with one shared trunk and three heads reads age as a distribution over 0-116 years, gender and race{views}."
     return (

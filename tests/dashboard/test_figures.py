@@ -1,7 +1,7 @@
 from PIL import Image
 
 from dashboard.figures import confusion_figure, photo_figure, probability_bars, training_curve
-from dashboard.layout import read_history, training_tab
+from dashboard.layout import network_sentence, read_history, training_tab
 from model.config import MODEL_DIR, load_config
 
 
@@ -58,3 +58,12 @@ def test_training_tab_shows_each_ensemble_member_under_its_own_heading(tmp_path)
     assert tab.count("training-graph") == 8
     single = str(training_tab(histories[:1], []))
     assert "Network 1" not in single and single.count("training-graph") == 4
+
+
+def test_the_about_tab_names_every_network_of_the_ensemble():
+    config = {"test_time_augmentation": {"mirror": False}, "input": {"size": 128}}
+    sizes = [96, 96, 128]
+    three = network_sentence({**config, "training": {"members": [{"input_size": size} for size in sizes]}})
+    assert three.startswith("3 residual CNNs (inputs 96x96, 96x96 and 128x128)")
+    one = network_sentence({**config, "training": {}})
+    assert one.startswith("A residual CNN (input 128x128)") and "mirrored" not in one
