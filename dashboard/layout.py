@@ -15,6 +15,7 @@ from dashboard.figures import age_histogram, confusion_figure, group_bars, race_
 from model.config import MODEL_DIR, load_config
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
+NUMBER_WORDS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
 SAMPLES = {"astronaut.png": "Astronaut (one face)", "group.jpg": "Group (six faces)", "camera.png": "Grayscale photo"}
 
 
@@ -198,11 +199,13 @@ def network_sentence(config: dict) -> str:
     """What reads the face: one residual CNN, or the ensemble that config.json describes."""
     members = networks_of(config)
     views = ", each also on the mirrored face" if config["test_time_augmentation"]["mirror"] else ""
-    inputs = spoken_list([f"{member['input_size']}x{member['input_size']}" for member in members])
+    sizes = [f"{member['input_size']}x{member['input_size']}" for member in members]
     if len(members) == 1:
-        return f"A residual CNN (input {inputs}) with one shared trunk and three heads reads age as a distribution over 0-116 years, gender and race{views}."
+        return f"A residual CNN (input {sizes[0]}) with one shared trunk and three heads reads age as a distribution over 0-116 years, gender and race{views}."
+    inputs = f"each on a {sizes[0]} input" if len(set(sizes)) == 1 else f"inputs {spoken_list(sizes)}"
+    count = NUMBER_WORDS.get(len(members), str(len(members)))
     return (
-        f"{len(members)} residual CNNs (inputs {inputs}), each with one shared trunk and three heads, read age as a distribution "
+        f"{count} residual CNNs ({inputs}), each with one shared trunk and three heads, read age as a distribution "
         f"over 0-116 years, gender and race; the app shows the mean of their outputs{views}."
     )
 

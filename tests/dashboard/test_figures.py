@@ -64,6 +64,8 @@ def test_the_about_tab_names_every_network_of_the_ensemble():
     config = {"test_time_augmentation": {"mirror": False}, "input": {"size": 128}}
     sizes = [96, 96, 128]
     three = network_sentence({**config, "training": {"members": [{"input_size": size} for size in sizes]}})
-    assert three.startswith("3 residual CNNs (inputs 96x96, 96x96 and 128x128)")
+    assert three.startswith("Three residual CNNs (inputs 96x96, 96x96 and 128x128)")
+    alike = network_sentence({**config, "training": {"members": [{"input_size": 96}] * 2}})
+    assert alike.startswith("Two residual CNNs (each on a 96x96 input)")
     one = network_sentence({**config, "training": {}})
     assert one.startswith("A residual CNN (input 128x128)") and "mirrored" not in one
