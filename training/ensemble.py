@@ -63,12 +63,12 @@ def average_networks(networks: list[keras.Model], size: int) -> keras.Model:
     return keras.Model(faces, {name: mean_of([output[name] for output in outputs], name) for name in OUTPUTS}, name="face2data")
 
 
-def mean_of(distributions: list, name: str):
+def mean_of(distributions: list[keras.KerasTensor], name: str) -> keras.KerasTensor:
     """The members' mean distribution, as a mean over a stacked axis rather than ``layers.Average``.
 
-    ``Average`` multiplies the sum by the constant 1/n, and the half-precision export rounds
-    that constant: with three members every output summed to 0.99976 instead of 1. A pooled
-    mean carries no float constant, so it stays exact.
+    ``Average`` divides the sum by n, which the converter turns into a product with the
+    constant 1/n, and the half-precision export rounds that constant: with three members every
+    output summed to 0.99976 instead of 1. A pooled mean carries no float constant.
     """
     width = distributions[0].shape[-1]
     stacked = layers.Concatenate(axis=1, name=f"{name}_members")([layers.Reshape((1, width))(distribution) for distribution in distributions])
