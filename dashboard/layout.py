@@ -15,7 +15,7 @@ from dashboard.figures import age_histogram, confusion_figure, group_bars, race_
 from model.config import MODEL_DIR, load_config
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
-NUMBER_WORDS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 SAMPLES = {"astronaut.png": "Astronaut (one face)", "group.jpg": "Group (six faces)", "camera.png": "Grayscale photo"}
 
 
@@ -97,7 +97,7 @@ def training_tab(histories: list[dict[str, list[float]]], members: list[dict]) -
         sections.append(dbc.Row(graphs, className="g-3"))
     intro = "Train and validation curves of the shipped model, one point per epoch. The star marks each curve's best validation epoch."
     if len(histories) > 1:
-        intro += f" The model averages the outputs of {len(histories)} networks; each has its own curves."
+        intro += f" The model averages the outputs of {spoken_number(len(histories))} networks; each has its own curves."
     return html.Div([html.P(intro, className="mt-3"), *sections])
 
 
@@ -190,6 +190,11 @@ def dataset_tab(summary: dict) -> html.Div:
     )
 
 
+def spoken_number(count: int) -> str:
+    """A small count as a word ("two"), as prose writes it; larger ones stay digits."""
+    return NUMBER_WORDS.get(count, str(count))
+
+
 def spoken_list(items: list[str]) -> str:
     """Items as a sentence names them: "a", "a and b", "a, b and c"."""
     return " and ".join(part for part in (", ".join(items[:-1]), items[-1]) if part)
@@ -203,9 +208,8 @@ def network_sentence(config: dict) -> str:
     if len(members) == 1:
         return f"A residual CNN (input {sizes[0]}) with one shared trunk and three heads reads age as a distribution over 0-116 years, gender and race{views}."
     inputs = f"each on a {sizes[0]} input" if len(set(sizes)) == 1 else f"inputs {spoken_list(sizes)}"
-    count = NUMBER_WORDS.get(len(members), str(len(members)))
     return (
-        f"{count} residual CNNs ({inputs}), each with one shared trunk and three heads, read age as a distribution "
+        f"{spoken_number(len(members)).capitalize()} residual CNNs ({inputs}), each with one shared trunk and three heads, read age as a distribution "
         f"over 0-116 years, gender and race; the app shows the mean of their outputs{views}."
     )
 

@@ -55,7 +55,7 @@ def test_training_tab_shows_each_ensemble_member_under_its_own_heading(tmp_path)
     members = [{"input_size": 96, "epochs": 2, "best_epoch": 2}, {"input_size": 128, "epochs": 1, "best_epoch": 1, "mixup_alpha": 0.2}]
     tab = str(training_tab(histories, members))
     assert "Network 1: 96x96 pixels, 2 epochs; epoch 2 is shipped" in tab and "Network 2: 128x128 pixels, 1 epoch with mixup" in tab
-    assert tab.count("training-graph") == 8
+    assert tab.count("training-graph") == 8 and "averages the outputs of two networks" in tab
     single = str(training_tab(histories[:1], []))
     assert "Network 1" not in single and single.count("training-graph") == 4
 
