@@ -98,9 +98,8 @@ class MemorySampler(threading.Thread):
         self.running = True
 
     def sample(self) -> tuple[int, int]:
-        processes = [self.process, *self.process.children(recursive=True)]
-        infos = [process.memory_full_info() for process in processes if process.is_running()]
-        return max(high_water_mark(process) for process in processes), sum(info.pss for info in infos)
+        running = [process for process in (self.process, *self.process.children(recursive=True)) if process.is_running()]
+        return max(map(high_water_mark, running)), sum(process.memory_full_info().pss for process in running)
 
     def run(self) -> None:
         while self.running:
