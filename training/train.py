@@ -17,12 +17,13 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from model.labels import GENDERS, MAX_AGE, RACES
 from training.architecture import make_model
 from training.dataset import load_splits_cached, sha256_of
-from training.losses import age_distribution_loss, mae
+from training.losses import ClassBalancedCrossentropy, age_distribution_loss, class_balance_weights, mae
 from training.pipeline import make_dataset
 
 log = logging.getLogger("training.train")
@@ -55,6 +56,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="alpha of the Beta distribution that mixes training faces and their labels (e.g. 0.2); 0 turns mixup off",
     )
     parser.add_argument(
+        "--race-balance",
+        type=float,
+        default=0.0,
+        help="weigh each race's loss by (share of the race) ** -POWER: 0.5 is inverse square root, 0 turns it off",
+    )
+    parser.add_argument(
         "--initial-weights",
         type=Path,
         help="start from a trained face2data.keras (any input size: the network is fully convolutional up to its pooling), e.g. to fine-tune at a larger size",
@@ -68,11 +75,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--epochs must be at least 1")
     if args.mixup < 0:
         parser.error("--mixup must be 0 (off) or a positive alpha")
+    if args.race_balance < 0:
+        parser.error("--race-balance must be 0 (off) or a positive power")
     return args
 
 
-def compile_model(model: keras.Model, args: argparse.Namespace, steps_per_epoch: int) -> None:
-    """Loss per named output, AdamW with a warm-up then cosine schedule."""
+def compile_model(model: keras.Model, args: argparse.Namespace, steps_per_epoch: int, race_labels: np.ndarray) -> None:
+    """Loss per named output, AdamW with a warm-up then cosine schedule; race weighted by class when asked."""
     warmup_steps = min(args.warmup_epochs, args.epochs - 1) * steps_per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=args.learning_rate / 10 if warmup_steps else args.learning_rate,
@@ -86,7 +95,7 @@ def compile_model(model: keras.Model, args: argparse.Namespace, steps_per_epoch:
         loss={
             "age": age_distribution_loss,
             "gender": keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
-            "race": keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
+            "race": ClassBalancedCrossentropy(class_balance_weights(race_labels, len(RACES), args.race_balance), args.label_smoothing),
         },
         loss_weights={"age": 0.5, "gender": 1.0, "race": 1.0},
         metrics={"age": [mae], "gender": ["accuracy"], "race": ["accuracy"]},
@@ -129,6 +138,7 @@ def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_ti
             "label_smoothing": args.label_smoothing,
             "ema_momentum": args.ema or None,
             "mixup_alpha": args.mixup or None,
+            "race_balance_power": args.race_balance or None,
             "widths": args.widths,
             "blocks_per_stage": args.blocks_per_stage,
             "seed": args.seed,
@@ -158,7 +168,7 @@ def train(args: argparse.Namespace) -> Path:
     model = make_model(**architecture)
     if args.initial_weights:
         model.set_weights(keras.saving.load_model(args.initial_weights, compile=False).get_weights())
-    compile_model(model, args, steps_per_epoch=len(train_arrays) // batch_size)
+    compile_model(model, args, steps_per_epoch=len(train_arrays) // batch_size, race_labels=train_arrays.race)
     best_weights = args.out / "best.weights.h5"
     # Order matters: the backup keeps the raw weights; with EMA, validation and the checkpoint see the averaged ones.
     callbacks = [

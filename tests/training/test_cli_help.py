@@ -36,14 +36,21 @@ def test_train_refuses_zero_epochs():
     assert result.returncode == 2 and "--epochs must be at least 1" in result.stderr
 
 
-def test_train_refuses_a_negative_mixup_alpha(capsys):
+@pytest.mark.parametrize(
+    ("option", "attribute", "message"),
+    [
+        ("--mixup", "mixup", "--mixup must be 0 (off) or a positive alpha"),
+        ("--race-balance", "race_balance", "--race-balance must be 0 (off) or a positive power"),
+    ],
+)
+def test_train_refuses_negative_regularisation_settings(capsys, option, attribute, message):
     from training.train import parse_args
 
     base = ["--data", "x", "--split", "y", "--epochs", "1", "--out", "z"]
-    assert parse_args([*base, "--mixup", "0.2"]).mixup == 0.2
+    assert getattr(parse_args([*base, option, "0.2"]), attribute) == 0.2
     with pytest.raises(SystemExit):
-        parse_args([*base, "--mixup", "-0.2"])
-    assert "--mixup must be 0 (off) or a positive alpha" in capsys.readouterr().err
+        parse_args([*base, option, "-0.2"])
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("option", [["--zooms", "1.0", "0.9"], ["--mirror", "no"]])

@@ -125,3 +125,23 @@ def test_weight_averaging_ships_the_average_not_the_last_weights(trained, small_
     averaged, last = kernel_change("--ema", "0.999999"), kernel_change()
     assert 0 < averaged < 0.8 * last, (averaged, last)
     assert json.loads((tmp_path / "run2" / "config.json").read_text())["training"]["ema_momentum"] == 0.999999
+
+
+def test_race_balance_reweighs_the_race_loss_only(trained, small_utkface, datasets, tmp_path):
+    def race_and_gender_loss(*extra: str) -> tuple[float, float]:
+        out = tmp_path / f"run{len(extra)}"
+        args = parse_args(
+            [
+                "--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(out),
+                "--batch-size", "16", "--cache", str(tmp_path / "cache"), "--verbose", "0",
+                "--initial-weights", str(trained / "face2data.keras"), "--learning-rate", "0", *extra,
+            ]
+        )  # fmt: skip
+        history = pd.read_csv(train(args) / "history.csv")
+        return float(history["race_loss"].iloc[0]), float(history["gender_loss"].iloc[0])
+
+    # Same weights, same seed, same faces: only the race loss's class weights differ.
+    (balanced_race, balanced_gender), (plain_race, plain_gender) = race_and_gender_loss("--race-balance", "1"), race_and_gender_loss()
+    assert np.isfinite(balanced_race) and abs(balanced_race - plain_race) > 1e-3 * plain_race
+    assert balanced_gender == pytest.approx(plain_gender, rel=1e-5)
+    assert json.loads((tmp_path / "run2" / "config.json").read_text())["training"]["race_balance_power"] == 1.0
