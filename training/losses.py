@@ -40,7 +40,7 @@ def mae(y_true, y_pred):
     return ops.abs(_expected_age(y_pred) - ops.reshape(ops.cast(y_true, "float32"), (-1,)))
 
 
-def class_balance_weights(labels, classes: int, power: float):
+def class_balance_weights(labels: np.ndarray | list[int], classes: int, power: float) -> np.ndarray:
     """Weight of each class, ``(share of the class) ** -power``, scaled so the average training face weighs 1.
 
     ``power`` 0 is the plain loss, 1 full inverse frequency; in between (0.5, inverse square
