@@ -59,6 +59,16 @@ def trained(small_utkface, datasets, tmp_path_factory) -> Path:
     return train(args)
 
 
+def train_one_epoch_from(trained: Path, small_utkface: Path, datasets: Path, out: Path, *options: str) -> Path:
+    """One epoch on the small dataset starting from the ``trained`` run's weights; returns the new run's folder.
+
+    The cache sits beside ``out`` so the runs of one test share their decoded faces.
+    """
+    common = ["--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(out)]
+    start = ["--cache", str(out.parent / "cache"), "--verbose", "0", "--initial-weights", str(trained / "face2data.keras")]
+    return train(parse_args([*common, *start, *options]))
+
+
 def test_training_writes_every_artifact(trained):
     assert {"face2data.keras", "history.csv", "config.json"} <= {path.name for path in trained.iterdir()}
     history = pd.read_csv(trained / "history.csv")
@@ -89,14 +99,10 @@ def test_export_matches_keras_and_evaluation_writes_metrics(trained, small_utkfa
 
 
 def test_fine_tuning_at_another_size_starts_from_given_weights(trained, small_utkface, datasets, tmp_path):
-    args = parse_args(
-        [
-            "--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(tmp_path / "tuned"),
-            "--batch-size", "16", "--cache", str(tmp_path / "cache"), "--verbose", "0", "--image-size", "48",
-            "--initial-weights", str(trained / "face2data.keras"), "--learning-rate", "0",
-        ]
-    )  # fmt: skip
-    tuned = keras.saving.load_model(train(args) / "face2data.keras", compile=False)
+    run = train_one_epoch_from(
+        trained, small_utkface, datasets, tmp_path / "tuned", "--batch-size", "16", "--image-size", "48", "--learning-rate", "0"
+    )
+    tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
     source = keras.saving.load_model(trained / "face2data.keras", compile=False)
     assert tuned.input_shape == (None, 48, 48, 3)
     # With a zero learning rate only batch-norm statistics may move: every convolution kernel is the source's.
@@ -109,15 +115,10 @@ def test_weight_averaging_ships_the_average_not_the_last_weights(trained, small_
     source = keras.saving.load_model(trained / "face2data.keras", compile=False)
 
     def kernel_change(*extra: str) -> float:
-        out = tmp_path / f"run{len(extra)}"
-        args = parse_args(
-            [
-                "--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(out),
-                "--batch-size", "8", "--cache", str(tmp_path / "cache"), "--verbose", "0",
-                "--initial-weights", str(trained / "face2data.keras"), "--learning-rate", "1e-2", *extra,
-            ]
-        )  # fmt: skip
-        tuned = keras.saving.load_model(train(args) / "face2data.keras", compile=False)
+        run = train_one_epoch_from(
+            trained, small_utkface, datasets, tmp_path / f"run{len(extra)}", "--batch-size", "8", "--learning-rate", "1e-2", *extra
+        )
+        tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
         pairs = [(a, b) for a, b in zip(source.weights, tuned.weights, strict=True) if "kernel" in a.path]
         return float(np.sqrt(sum(np.sum((np.asarray(a) - np.asarray(b)) ** 2) for a, b in pairs)))
 
@@ -129,15 +130,10 @@ def test_weight_averaging_ships_the_average_not_the_last_weights(trained, small_
 
 def test_race_balance_reweighs_the_race_loss_only(trained, small_utkface, datasets, tmp_path):
     def race_and_gender_loss(*extra: str) -> tuple[float, float]:
-        out = tmp_path / f"run{len(extra)}"
-        args = parse_args(
-            [
-                "--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(out),
-                "--batch-size", "16", "--cache", str(tmp_path / "cache"), "--verbose", "0",
-                "--initial-weights", str(trained / "face2data.keras"), "--learning-rate", "0", *extra,
-            ]
-        )  # fmt: skip
-        history = pd.read_csv(train(args) / "history.csv")
+        run = train_one_epoch_from(
+            trained, small_utkface, datasets, tmp_path / f"run{len(extra)}", "--batch-size", "16", "--learning-rate", "0", *extra
+        )
+        history = pd.read_csv(run / "history.csv")
         return float(history["race_loss"].iloc[0]), float(history["gender_loss"].iloc[0])
 
     # Same weights, same seed, same faces: only the race loss's class weights differ.
