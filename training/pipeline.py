@@ -5,6 +5,9 @@ block the TFLite conversion, and serving must see unaugmented pixels. The augmen
 is rounded back to uint8 so the network's input contract stays the same as at serving.
 """
 
+from pathlib import Path
+
+import numpy as np
 import tensorflow as tf
 
 from model.labels import GENDERS, RACES
@@ -15,11 +18,26 @@ ZOOM_RANGE = (0.85, 1.0)
 """Each training face is a random square crop of this fraction of the side, resized back."""
 
 
-def _targets(arrays: SplitArrays) -> dict:
+def _targets(arrays: SplitArrays, soft_targets: dict[str, np.ndarray] | None) -> dict:
     return {
         "age": arrays.age,
         "gender": tf.one_hot(arrays.gender, len(GENDERS)),
         "race": tf.one_hot(arrays.race, len(RACES)),
+        **(soft_targets or {}),
+    }
+
+
+def blend_with_teacher(arrays: SplitArrays, teacher: Path, weight: float) -> dict[str, np.ndarray]:
+    """Race and gender targets for ``arrays``: ``weight`` of the teacher's probabilities, the rest one-hot labels."""
+    stored = np.load(teacher)
+    row_of = {name: row for row, name in enumerate(stored["files"])}
+    missing = [name for name in arrays.files if name not in row_of]
+    if missing:
+        raise ValueError(f"{teacher} has no targets for {len(missing)} training faces, e.g. {missing[0]!r}")
+    rows = np.array([row_of[name] for name in arrays.files])
+    return {
+        task: ((1 - weight) * np.eye(classes, dtype=np.float32)[getattr(arrays, task)] + weight * stored[task][rows]).astype(np.float32)
+        for task, classes in (("gender", len(GENDERS)), ("race", len(RACES)))
     }
 
 
@@ -85,14 +103,22 @@ def mix_up(images: tf.Tensor, targets: dict, seed: tf.Tensor, alpha: float) -> t
     return _as_pixels(blend(images)), {name: blend(value) for name, value in targets.items()}
 
 
-def make_dataset(arrays: SplitArrays, batch_size: int, training: bool, seed: int = 0, mixup_alpha: float = 0.0) -> tf.data.Dataset:
+def make_dataset(
+    arrays: SplitArrays,
+    batch_size: int,
+    training: bool,
+    seed: int = 0,
+    mixup_alpha: float = 0.0,
+    soft_targets: dict[str, np.ndarray] | None = None,
+) -> tf.data.Dataset:
     """Batches of ``(images, {"age", "gender", "race"})``; shuffled and augmented when training.
 
     With ``mixup_alpha`` > 0, training batches are also mixed up (see ``mix_up``).
+    ``soft_targets`` (see ``blend_with_teacher``) replace the one-hot gender and race labels.
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    dataset = tf.data.Dataset.from_tensor_slices((arrays.images, _targets(arrays)))
+    dataset = tf.data.Dataset.from_tensor_slices((arrays.images, _targets(arrays, soft_targets)))
     if training:
         dataset = dataset.shuffle(len(arrays), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=training)

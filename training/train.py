@@ -24,7 +24,7 @@ from model.labels import GENDERS, MAX_AGE, RACES
 from training.architecture import make_model
 from training.dataset import load_splits_cached, sha256_of
 from training.losses import ClassBalancedCrossentropy, age_distribution_loss, class_balance_weights, mae
-from training.pipeline import make_dataset
+from training.pipeline import blend_with_teacher, make_dataset
 
 log = logging.getLogger("training.train")
 
@@ -66,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         help="start from a trained face2data.keras (any input size: the network is fully convolutional up to its pooling), e.g. to fine-tune at a larger size",
     )
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        help="train faces' race and gender probabilities from python -m training.teacher, to distil towards",
+    )
+    parser.add_argument("--teacher-weight", type=float, default=0.5, help="share of the teacher in the race and gender targets (0..1)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
     parser.add_argument("--cache", type=Path, default=Path(".cache"), help="where decoded arrays are kept")
     parser.add_argument("--seed", type=int, default=1337)
@@ -77,6 +83,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--mixup must be 0 (off) or a positive alpha")
     if args.race_balance < 0:
         parser.error("--race-balance must be 0 (off) or a positive power")
+    if not 0 <= args.teacher_weight <= 1:
+        parser.error("--teacher-weight must be between 0 and 1")
     return args
 
 
@@ -139,6 +147,7 @@ def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_ti
             "ema_momentum": args.ema or None,
             "mixup_alpha": args.mixup or None,
             "race_balance_power": args.race_balance or None,
+            "teacher": {"targets": str(args.teacher), "weight": args.teacher_weight} if args.teacher else None,
             "widths": args.widths,
             "blocks_per_stage": args.blocks_per_stage,
             "seed": args.seed,
@@ -162,7 +171,8 @@ def train(args: argparse.Namespace) -> Path:
     if args.limit:
         train_arrays, val_arrays = (_head(train_arrays, args.limit), _head(val_arrays, args.limit))
     batch_size = min(args.batch_size, len(train_arrays))
-    train_data = make_dataset(train_arrays, batch_size, training=True, seed=args.seed, mixup_alpha=args.mixup)
+    soft_targets = blend_with_teacher(train_arrays, args.teacher, args.teacher_weight) if args.teacher else None
+    train_data = make_dataset(train_arrays, batch_size, training=True, seed=args.seed, mixup_alpha=args.mixup, soft_targets=soft_targets)
     val_data = make_dataset(val_arrays, batch_size, training=False)
     architecture = {"image_size": args.image_size, "widths": tuple(args.widths), "blocks_per_stage": args.blocks_per_stage}
     model = make_model(**architecture)

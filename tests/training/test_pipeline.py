@@ -1,10 +1,11 @@
 """The training input pipeline: mixup blends faces and labels alike, and only when asked."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from training.dataset import SplitArrays
-from training.pipeline import make_dataset, mix_up
+from training.pipeline import blend_with_teacher, make_dataset, mix_up
 
 
 def _batch(n: int = 16) -> tuple[tf.Tensor, dict]:
@@ -53,3 +54,24 @@ def test_training_batches_hold_one_hot_labels_without_mixup_and_soft_ones_with_i
     mixed = next(iter(make_dataset(_arrays(), 24, training=True, seed=1, mixup_alpha=0.4)))[1]["race"].numpy()
     assert set(np.unique(plain)) == {0.0, 1.0}
     assert ((mixed > 0) & (mixed < 1)).any()
+
+
+def test_teacher_targets_blend_by_weight_follow_file_names_and_reach_the_batches(tmp_path):
+    arrays = _arrays()
+    reversed_files = arrays.files[::-1]
+    race = np.full((len(arrays), 5), 0.2, dtype=np.float32)
+    np.savez(tmp_path / "teacher.npz", files=reversed_files, gender=np.tile([[0.9, 0.1]], (len(arrays), 1)), race=race)
+
+    soft = blend_with_teacher(arrays, tmp_path / "teacher.npz", weight=0.25)
+
+    np.testing.assert_allclose(soft["race"], 0.75 * np.eye(5)[arrays.race] + 0.05, atol=1e-6)
+    np.testing.assert_allclose(soft["gender"][:, 0], 0.75 * (arrays.gender == 0) + 0.225, atol=1e-6)
+    batch = next(iter(make_dataset(arrays, len(arrays), training=False, soft_targets=soft)))[1]
+    np.testing.assert_allclose(batch["race"].numpy(), soft["race"])
+
+
+def test_teacher_without_a_training_face_is_refused(tmp_path):
+    arrays = _arrays()
+    np.savez(tmp_path / "teacher.npz", files=arrays.files[1:], gender=np.zeros((len(arrays) - 1, 2)), race=np.zeros((len(arrays) - 1, 5)))
+    with pytest.raises(ValueError, match="no targets for 1 training faces"):
+        blend_with_teacher(arrays, tmp_path / "teacher.npz", weight=0.5)

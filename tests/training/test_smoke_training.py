@@ -141,3 +141,28 @@ def test_race_balance_reweighs_the_race_loss_only(trained, small_utkface, datase
     assert np.isfinite(balanced_race) and abs(balanced_race - plain_race) > 1e-3 * plain_race
     assert balanced_gender == pytest.approx(plain_gender, rel=1e-5)
     assert json.loads((tmp_path / "run2" / "config.json").read_text())["training"]["race_balance_power"] == 1.0
+
+
+def test_teacher_replaces_race_and_gender_targets_only(trained, small_utkface, datasets, tmp_path):
+    train_faces = read_split(datasets / "utkface_split.csv")
+    files = sorted(path.name for path in small_utkface.iterdir() if train_faces.get(path.name) == "train")
+    labels = pd.DataFrame([name.split("_")[1:3] for name in files], columns=["gender", "race"]).astype(int)
+
+    def losses(name: str, gender: np.ndarray, race: np.ndarray) -> pd.Series:
+        np.savez(tmp_path / f"{name}.npz", files=np.array(files), gender=gender, race=race)
+        options = ("--batch-size", "16", "--learning-rate", "0", "--teacher", str(tmp_path / f"{name}.npz"), "--teacher-weight", "1")
+        run = train_one_epoch_from(trained, small_utkface, datasets, tmp_path / name, *options)
+        return pd.read_csv(run / "history.csv").iloc[0]
+
+    # A teacher that repeats the labels changes nothing; one that contradicts them changes race and gender, never age.
+    plain = pd.read_csv(
+        train_one_epoch_from(trained, small_utkface, datasets, tmp_path / "plain", "--batch-size", "16", "--learning-rate", "0") / "history.csv"
+    ).iloc[0]
+    echo = losses("echo", np.eye(2)[labels.gender], np.eye(5)[labels.race])
+    wrong = losses("wrong", np.eye(2)[1 - labels.gender], np.eye(5)[(labels.race + 1) % 5])
+    for task in ("age", "gender", "race"):
+        assert echo[f"{task}_loss"] == pytest.approx(plain[f"{task}_loss"], rel=1e-5)
+    assert wrong["age_loss"] == pytest.approx(plain["age_loss"], rel=1e-5)
+    for task in ("gender", "race"):
+        assert abs(wrong[f"{task}_loss"] - plain[f"{task}_loss"]) > 1e-3 * plain[f"{task}_loss"]
+    assert json.loads((tmp_path / "wrong" / "config.json").read_text())["training"]["teacher"]["weight"] == 1.0
