@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from model.labels import GENDERS, RACES
+from model.labels import CLASSES
 from training.dataset import SplitArrays
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -19,12 +19,8 @@ ZOOM_RANGE = (0.85, 1.0)
 
 
 def _targets(arrays: SplitArrays, soft_targets: dict[str, np.ndarray] | None) -> dict:
-    return {
-        "age": arrays.age,
-        "gender": tf.one_hot(arrays.gender, len(GENDERS)),
-        "race": tf.one_hot(arrays.race, len(RACES)),
-        **(soft_targets or {}),
-    }
+    one_hot = {task: tf.one_hot(getattr(arrays, task), classes) for task, classes in CLASSES.items()}
+    return {"age": arrays.age, **one_hot, **(soft_targets or {})}
 
 
 def blend_with_teacher(arrays: SplitArrays, teacher: Path, weight: float) -> dict[str, np.ndarray]:
@@ -37,7 +33,7 @@ def blend_with_teacher(arrays: SplitArrays, teacher: Path, weight: float) -> dic
     rows = np.array([row_of[name] for name in arrays.files])
     return {
         task: ((1 - weight) * np.eye(classes, dtype=np.float32)[getattr(arrays, task)] + weight * stored[task][rows]).astype(np.float32)
-        for task, classes in (("gender", len(GENDERS)), ("race", len(RACES)))
+        for task, classes in CLASSES.items()
     }
 
 

@@ -31,7 +31,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from model.labels import GENDERS, RACES
+from model.labels import CLASSES
 from training.dataset import iter_images, parse_name, read_split
 
 log = logging.getLogger("face2data.teacher")
@@ -40,8 +40,6 @@ CHIP_SIZE = 150
 """dlib's face-recognition network reads 150x150 chips aligned on five landmarks."""
 FALLBACK_BOX = (25, 25, 175, 175)
 """Where the face sits in a 200x200 UTKFace crop, for the few where dlib's detector finds none."""
-TASKS = {"gender": len(GENDERS), "race": len(RACES)}
-"""What the teacher has an opinion on: age is left to the labels."""
 
 
 class FaceEmbedder:
@@ -118,9 +116,9 @@ def main(args: argparse.Namespace) -> None:
         np.savez(cached, files=names, embeddings=embeddings)
     split_of = read_split(args.split)
     in_train = np.array([split_of[name] == "train" for name in names])
-    labels = {task: np.array([getattr(parse_name(name), task) for name in names]) for task in TASKS}
+    labels = {task: np.array([getattr(parse_name(name), task) for name in names]) for task in CLASSES}
     targets = {}
-    for task, classes in TASKS.items():
+    for task, classes in CLASSES.items():
         targets[task] = cross_fitted_probabilities(embeddings[in_train], labels[task][in_train], classes, seed=args.seed)
         probe = make_probe(args.seed).fit(embeddings[in_train], labels[task][in_train])
         log.info(
