@@ -28,7 +28,7 @@ from joblib import Parallel, delayed
 from PIL import Image
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from model.labels import CLASSES
@@ -80,8 +80,8 @@ def embed_split_faces(source: Path, split_csv: Path, splits: tuple[str, ...], jo
     return np.array(names), np.concatenate(parts)
 
 
-def make_probe(seed: int) -> MLPClassifier:
-    """A one-hidden-layer probe: on val it beat a linear one by 1-2 points of race accuracy."""
+def make_probe(seed: int) -> Pipeline:
+    """Standardised embeddings into a one-hidden-layer MLP: on val, a probe of this shape beat a linear one by 1-2 race points."""
     return make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-3, early_stopping=True, max_iter=200, random_state=seed))
 
 
