@@ -12,7 +12,7 @@ from PIL import Image
 
 from model.predictor import Predictor
 from training import evaluate, export
-from training.dataset import read_split
+from training.dataset import parse_name, read_split
 from training.train import parse_args, train
 
 
@@ -146,7 +146,7 @@ def test_race_balance_reweighs_the_race_loss_only(trained, small_utkface, datase
 def test_teacher_replaces_race_and_gender_targets_only(trained, small_utkface, datasets, tmp_path):
     train_faces = read_split(datasets / "utkface_split.csv")
     files = sorted(path.name for path in small_utkface.iterdir() if train_faces.get(path.name) == "train")
-    labels = pd.DataFrame([name.split("_")[1:3] for name in files], columns=["gender", "race"]).astype(int)
+    labels = pd.DataFrame([vars(parse_name(name)) for name in files])
 
     def losses(name: str, gender: np.ndarray, race: np.ndarray) -> pd.Series:
         np.savez(tmp_path / f"{name}.npz", files=np.array(files), gender=gender, race=race)

@@ -43,8 +43,8 @@ def test_embed_split_faces_reads_only_the_asked_splits_and_skips_malformed_names
         "32_0_1_3.jpg.chip.jpg": "test",
         "39_1_20170116174525125.jpg.chip.jpg": "train",
     }
+    (tmp_path / "faces").mkdir()
     for name in names:
-        (tmp_path / "faces").mkdir(exist_ok=True)
         (tmp_path / "faces" / name).write_bytes(crop)
     pd.DataFrame({"file": list(names), "split": list(names.values())}).to_csv(tmp_path / "split.csv", index=False)
     files, embeddings = embed_split_faces(tmp_path / "faces", tmp_path / "split.csv", ("train", "val"), jobs=1)
