@@ -5,6 +5,7 @@ block the TFLite conversion, and serving must see unaugmented pixels. The augmen
 is rounded back to uint8 so the network's input contract stays the same as at serving.
 """
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -74,29 +75,56 @@ def augment(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     return _as_pixels(x)
 
 
-def mix_up(images: tf.Tensor, targets: dict, seed: tf.Tensor, alpha: float) -> tuple[tf.Tensor, dict]:
-    """Blend each face with another face of the batch, and its labels in the same proportion.
+def _mixing_draws(n: tf.Tensor, seed: tf.Tensor, alpha: float) -> tuple[tf.Tensor, tf.Tensor]:
+    """Each face's own share ``lam ~ Beta(alpha, alpha)`` folded to at least one half, and its partner.
 
-    Mixup keeps a from-scratch network from memorising its training faces (the race head
-    reaches 95% on train and 82% on val without it). Each image keeps a weight
-    ``lam ~ Beta(alpha, alpha)``, drawn per image, of at least one half, so the face it
-    mostly shows stays the one its labels mostly describe. The age target is the blended
-    age in years, which the age loss spreads into its Gaussian as usual.
+    Folding keeps the face an image mostly shows the one its labels mostly describe.
     """
-    n = tf.shape(images)[0]
     seeds = tf.random.experimental.stateless_split(seed, 3)
     first = tf.random.stateless_gamma((n,), seeds[0], alpha)
     second = tf.random.stateless_gamma((n,), seeds[1], alpha)
     lam = first / (first + second)
-    lam = tf.maximum(lam, 1.0 - lam)
-    partner = tf.random.experimental.stateless_shuffle(tf.range(n), seeds[2])
+    return tf.maximum(lam, 1.0 - lam), tf.random.experimental.stateless_shuffle(tf.range(n), seeds[2])
 
-    def blend(values: tf.Tensor) -> tf.Tensor:
-        values = tf.cast(values, tf.float32)
-        weight = tf.reshape(lam, [-1] + [1] * (len(values.shape) - 1))
-        return weight * values + (1.0 - weight) * tf.gather(values, partner)
 
-    return _as_pixels(blend(images)), {name: blend(value) for name, value in targets.items()}
+def _blend(values: tf.Tensor, lam: tf.Tensor, partner: tf.Tensor) -> tf.Tensor:
+    values = tf.cast(values, tf.float32)
+    weight = tf.reshape(lam, [-1] + [1] * (len(values.shape) - 1))
+    return weight * values + (1.0 - weight) * tf.gather(values, partner)
+
+
+def mix_up(images: tf.Tensor, targets: dict, seed: tf.Tensor, alpha: float) -> tuple[tf.Tensor, dict]:
+    """Blend each face with another face of the batch, and its labels in the same proportion.
+
+    Mixup keeps a from-scratch network from memorising its training faces (the race head
+    reaches 95% on train and 82% on val without it). The age target is the blended age in
+    years, which the age loss spreads into its Gaussian as usual.
+    """
+    lam, partner = _mixing_draws(tf.shape(images)[0], seed, alpha)
+    return _as_pixels(_blend(images, lam, partner)), {name: _blend(value, lam, partner) for name, value in targets.items()}
+
+
+def cut_mix(images: tf.Tensor, targets: dict, seed: tf.Tensor, alpha: float) -> tuple[tf.Tensor, dict]:
+    """Paste a box of another face of the batch over each face; labels blend by the pasted area.
+
+    Unlike mixup, every pixel stays a real face's pixel, so the network must read race and
+    age from the parts it sees (eyes, skin, hair) rather than from one global impression.
+    The box covers at most half the face, and its share after clipping at the border is the
+    partner's share of the labels.
+    """
+    n, size = tf.shape(images)[0], tf.shape(images)[1]
+    seeds = tf.random.experimental.stateless_split(seed, 2)
+    lam, partner = _mixing_draws(n, seeds[0], alpha)
+    side = tf.sqrt(1.0 - lam)[:, None]
+    centre = tf.random.stateless_uniform((n, 2), seeds[1])
+    low, high = centre - side / 2, centre + side / 2
+    pixel_centres = (tf.cast(tf.range(size), tf.float32) + 0.5) / tf.cast(size, tf.float32)
+    rows = (pixel_centres >= low[:, :1]) & (pixel_centres < high[:, :1])
+    cols = (pixel_centres >= low[:, 1:]) & (pixel_centres < high[:, 1:])
+    pasted = rows[:, :, None] & cols[:, None, :]
+    lam = 1.0 - tf.reduce_mean(tf.cast(pasted, tf.float32), axis=[1, 2])
+    mixed = tf.where(pasted[..., None], tf.gather(images, partner), images)
+    return mixed, {name: _blend(value, lam, partner) for name, value in targets.items()}
 
 
 def make_dataset(
@@ -105,11 +133,13 @@ def make_dataset(
     training: bool,
     seed: int = 0,
     mixup_alpha: float = 0.0,
+    cutmix_alpha: float = 0.0,
     soft_targets: dict[str, np.ndarray] | None = None,
 ) -> tf.data.Dataset:
     """Batches of ``(images, {"age", "gender", "race"})``; shuffled and augmented when training.
 
-    With ``mixup_alpha`` > 0, training batches are also mixed up (see ``mix_up``).
+    With ``mixup_alpha`` or ``cutmix_alpha`` > 0, training batches are also mixed (see
+    ``mix_up`` and ``cut_mix``); with both, each batch takes one of the two at even odds.
     ``soft_targets`` (see ``blend_with_teacher``) replace the one-hot gender and race labels.
     """
     if batch_size <= 0:
@@ -123,8 +153,13 @@ def make_dataset(
 
         def augment_batch(batch: tuple, batch_seed: tf.Tensor) -> tuple:
             images, targets = augment(batch[0], batch_seed), batch[1]
-            # The reversed seed gives mixup draws of its own, independent of the augmentation's.
-            return mix_up(images, targets, batch_seed[::-1], mixup_alpha) if mixup_alpha > 0 else (images, targets)
+            # The reversed seed gives mixing draws of their own, independent of the augmentation's.
+            mix_seed = batch_seed[::-1]
+            mixes = [partial(mix, images, targets, mix_seed, alpha) for mix, alpha in ((mix_up, mixup_alpha), (cut_mix, cutmix_alpha)) if alpha > 0]
+            if len(mixes) == 2:
+                coin = tf.random.stateless_uniform((), tf.random.experimental.stateless_fold_in(mix_seed, 1))
+                return tf.cond(coin < 0.5, *mixes)
+            return mixes[0]() if mixes else (images, targets)
 
         dataset = tf.data.Dataset.zip(dataset, seeds).map(augment_batch, num_parallel_calls=AUTOTUNE)
     return dataset.prefetch(AUTOTUNE)

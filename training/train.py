@@ -56,6 +56,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="alpha of the Beta distribution that mixes training faces and their labels (e.g. 0.2); 0 turns mixup off",
     )
     parser.add_argument(
+        "--cutmix",
+        type=float,
+        default=0.0,
+        help="alpha of the Beta distribution that sizes a box pasted from another training face (e.g. 1.0); with --mixup, each batch takes one of the two; 0 turns it off",
+    )
+    parser.add_argument(
         "--race-balance",
         type=float,
         default=0.0,
@@ -81,6 +87,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--epochs must be at least 1")
     if args.mixup < 0:
         parser.error("--mixup must be 0 (off) or a positive alpha")
+    if args.cutmix < 0:
+        parser.error("--cutmix must be 0 (off) or a positive alpha")
     if args.race_balance < 0:
         parser.error("--race-balance must be 0 (off) or a positive power")
     if not 0 <= args.teacher_weight <= 1:
@@ -146,6 +154,7 @@ def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_ti
             "label_smoothing": args.label_smoothing,
             "ema_momentum": args.ema or None,
             "mixup_alpha": args.mixup or None,
+            "cutmix_alpha": args.cutmix or None,
             "race_balance_power": args.race_balance or None,
             "teacher": {"targets": str(args.teacher), "weight": args.teacher_weight} if args.teacher else None,
             "widths": args.widths,
@@ -172,7 +181,9 @@ def train(args: argparse.Namespace) -> Path:
         train_arrays, val_arrays = (_head(train_arrays, args.limit), _head(val_arrays, args.limit))
     batch_size = min(args.batch_size, len(train_arrays))
     soft_targets = blend_with_teacher(train_arrays, args.teacher, args.teacher_weight) if args.teacher else None
-    train_data = make_dataset(train_arrays, batch_size, training=True, seed=args.seed, mixup_alpha=args.mixup, soft_targets=soft_targets)
+    train_data = make_dataset(
+        train_arrays, batch_size, training=True, seed=args.seed, mixup_alpha=args.mixup, cutmix_alpha=args.cutmix, soft_targets=soft_targets
+    )
     val_data = make_dataset(val_arrays, batch_size, training=False)
     architecture = {"image_size": args.image_size, "widths": tuple(args.widths), "blocks_per_stage": args.blocks_per_stage}
     model = make_model(**architecture)

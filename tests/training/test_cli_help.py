@@ -41,6 +41,7 @@ def test_train_refuses_zero_epochs():
     ("option", "attribute", "message"),
     [
         ("--mixup", "mixup", "--mixup must be 0 (off) or a positive alpha"),
+        ("--cutmix", "cutmix", "--cutmix must be 0 (off) or a positive alpha"),
         ("--race-balance", "race_balance", "--race-balance must be 0 (off) or a positive power"),
         ("--teacher-weight", "teacher_weight", "--teacher-weight must be between 0 and 1"),
     ],

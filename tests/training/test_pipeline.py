@@ -1,11 +1,11 @@
-"""The training input pipeline: mixup blends faces and labels alike, and only when asked."""
+"""The training input pipeline: mixup and cutmix blend faces and labels alike, and only when asked."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from training.dataset import SplitArrays
-from training.pipeline import blend_with_teacher, make_dataset, mix_up
+from training.pipeline import blend_with_teacher, cut_mix, make_dataset, mix_up
 
 
 def _batch(n: int = 16) -> tuple[tf.Tensor, dict]:
@@ -36,6 +36,47 @@ def test_mix_up_keeps_the_labels_distributions_led_by_the_face_shown_most():
         np.testing.assert_allclose(mixed.sum(axis=1), 1.0, atol=1e-6)
         own = mixed[np.arange(len(mixed)), targets[name].numpy().argmax(axis=1)]
         assert (own >= 0.5 - 1e-6).all()
+
+
+def test_cut_mix_pastes_real_pixels_and_blends_labels_by_the_pasted_area():
+    images, targets = _batch()
+    mixed, mixed_targets = cut_mix(images, targets, tf.constant([3, 4], tf.int64), alpha=1.0)
+    pixels = mixed.numpy()[..., 0].astype(np.float32)
+    assert set(np.unique(pixels)) <= set(np.unique(images.numpy())), "cutmix must not blend pixel values"
+    np.testing.assert_allclose(pixels.mean(axis=(1, 2)), mixed_targets["age"].numpy(), atol=1e-3)
+    own_share = (pixels == images.numpy()[..., 0]).mean(axis=(1, 2))
+    assert (own_share >= 0.5).all() and (own_share < 1).any()
+
+
+def _flat_grey_batches_mixed(mixup_alpha: float, cutmix_alpha: float, batches: int = 8) -> list[str]:
+    """How each training batch of flat grey faces came out: "cut", "blend" or "none".
+
+    Augmentation keeps a flat face flat and a blend of two flat faces is flat too, so only a
+    pasted box leaves two grey levels inside one face.
+    """
+    n = 16 * batches
+    levels = (np.arange(n) * 2).astype(np.uint8)
+    arrays = SplitArrays(
+        files=[f"{i}.jpg" for i in range(n)],
+        images=np.broadcast_to(levels[:, None, None, None], (n, 32, 32, 3)).copy(),
+        age=np.arange(n),
+        gender=np.arange(n) % 2,
+        race=np.arange(n) % 5,
+    )
+    kinds = []
+    for images, targets in make_dataset(arrays, 16, training=True, seed=3, mixup_alpha=mixup_alpha, cutmix_alpha=cutmix_alpha):
+        race = targets["race"].numpy()
+        two_levels = any(len(np.unique(face)) > 1 for face in images.numpy()[..., 0])
+        kinds.append("cut" if two_levels else "blend" if ((race > 0) & (race < 1)).any() else "none")
+    return kinds
+
+
+def test_with_mixup_and_cutmix_each_batch_takes_one_of_the_two():
+    kinds = _flat_grey_batches_mixed(mixup_alpha=0.4, cutmix_alpha=1.0)
+    assert set(kinds) == {"cut", "blend"}, kinds
+    assert set(_flat_grey_batches_mixed(mixup_alpha=0.4, cutmix_alpha=0.0)) == {"blend"}
+    assert set(_flat_grey_batches_mixed(mixup_alpha=0.0, cutmix_alpha=1.0)) == {"cut"}
+    assert set(_flat_grey_batches_mixed(mixup_alpha=0.0, cutmix_alpha=0.0)) == {"none"}
 
 
 def _arrays(n: int = 24) -> SplitArrays:
