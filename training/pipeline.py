@@ -5,7 +5,6 @@ block the TFLite conversion, and serving must see unaugmented pixels. The augmen
 is rounded back to uint8 so the network's input contract stays the same as at serving.
 """
 
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -114,17 +113,17 @@ def cut_mix(images: tf.Tensor, targets: dict, seed: tf.Tensor, alpha: float) -> 
     """
     n, size = tf.shape(images)[0], tf.shape(images)[1]
     seeds = tf.random.experimental.stateless_split(seed, 2)
-    lam, partner = _mixing_draws(n, seeds[0], alpha)
-    side = tf.sqrt(1.0 - lam)[:, None]
+    drawn_share, partner = _mixing_draws(n, seeds[0], alpha)
+    side = tf.sqrt(1.0 - drawn_share)[:, None]
     centre = tf.random.stateless_uniform((n, 2), seeds[1])
     low, high = centre - side / 2, centre + side / 2
     pixel_centres = (tf.cast(tf.range(size), tf.float32) + 0.5) / tf.cast(size, tf.float32)
     rows = (pixel_centres >= low[:, :1]) & (pixel_centres < high[:, :1])
     cols = (pixel_centres >= low[:, 1:]) & (pixel_centres < high[:, 1:])
     pasted = rows[:, :, None] & cols[:, None, :]
-    lam = 1.0 - tf.reduce_mean(tf.cast(pasted, tf.float32), axis=[1, 2])
+    own_share = 1.0 - tf.reduce_mean(tf.cast(pasted, tf.float32), axis=[1, 2])
     mixed = tf.where(pasted[..., None], tf.gather(images, partner), images)
-    return mixed, {name: _blend(value, lam, partner) for name, value in targets.items()}
+    return mixed, {name: _blend(value, own_share, partner) for name, value in targets.items()}
 
 
 def make_dataset(
@@ -155,11 +154,16 @@ def make_dataset(
             images, targets = augment(batch[0], batch_seed), batch[1]
             # The reversed seed gives mixing draws of their own, independent of the augmentation's.
             mix_seed = batch_seed[::-1]
-            mixes = [partial(mix, images, targets, mix_seed, alpha) for mix, alpha in ((mix_up, mixup_alpha), (cut_mix, cutmix_alpha)) if alpha > 0]
-            if len(mixes) == 2:
+            if mixup_alpha > 0 and cutmix_alpha > 0:
                 coin = tf.random.stateless_uniform((), tf.random.experimental.stateless_fold_in(mix_seed, 1))
-                return tf.cond(coin < 0.5, *mixes)
-            return mixes[0]() if mixes else (images, targets)
+                return tf.cond(
+                    coin < 0.5, lambda: mix_up(images, targets, mix_seed, mixup_alpha), lambda: cut_mix(images, targets, mix_seed, cutmix_alpha)
+                )
+            if mixup_alpha > 0:
+                return mix_up(images, targets, mix_seed, mixup_alpha)
+            if cutmix_alpha > 0:
+                return cut_mix(images, targets, mix_seed, cutmix_alpha)
+            return images, targets
 
         dataset = tf.data.Dataset.zip(dataset, seeds).map(augment_batch, num_parallel_calls=AUTOTUNE)
     return dataset.prefetch(AUTOTUNE)
