@@ -139,6 +139,32 @@ def confusion_figure(matrix: list[list[int]], labels: list[str], title: str) -> 
     return _compact(figure, 360)
 
 
+def reliability_figure(before: list[dict], after: list[dict], title: str) -> go.Figure:
+    """Reliability diagram: accuracy against confidence per bin, before and after calibration.
+
+    A calibrated head lies on the diagonal; marker size shows how many faces a bin holds.
+    """
+    figure = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#999"}, name="perfect", hoverinfo="skip"))
+    for name, rows, colour in (("raw", before, TRAIN_COLOUR), ("calibrated", after, VALIDATION_COLOUR)):
+        counts = np.array([row["n"] for row in rows], float)
+        figure.add_trace(
+            go.Scatter(
+                x=[row["confidence"] for row in rows],
+                y=[row["accuracy"] for row in rows],
+                mode="lines+markers",
+                name=name,
+                line={"color": colour},
+                marker={"size": 5 + 15 * np.sqrt(counts / max(counts.max(), 1))},
+                customdata=counts,
+                hovertemplate="confidence %{x:.1%}: right %{y:.1%} of %{customdata} faces<extra>" + name + "</extra>",
+            )
+        )
+    figure.update_xaxes(title="confidence of the top label", tickformat=".0%", range=[0, 1.02])
+    figure.update_yaxes(title="accuracy", tickformat=".0%", range=[0, 1.02])
+    figure.update_layout(title=title, legend={"orientation": "h", "y": -0.25})
+    return _compact(figure, 360)
+
+
 def group_bars(values: dict[str, float], colours: dict[str, str], title: str, tick_format: str) -> go.Figure:
     """Vertical bars of one figure per group (accuracy per race, MAE per age band...)."""
     labels = list(values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
@@ -11,7 +12,7 @@ from dash import dcc, html
 
 from dashboard.components import graph, stat_card
 from dashboard.constants import GENDER_COLOURS, RACE_COLOURS, TRAINING_CURVES
-from dashboard.figures import age_histogram, confusion_figure, group_bars, race_by_gender_bars, shares_pie, training_curve
+from dashboard.figures import age_histogram, confusion_figure, group_bars, race_by_gender_bars, reliability_figure, shares_pie, training_curve
 from model.config import MODEL_DIR, load_config
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
@@ -30,7 +31,7 @@ def read_history(path: Path) -> list[dict[str, list[float]]]:
     members: dict[str, list[dict]] = {}
     for row in rows:
         members.setdefault(row.pop("member", "1"), []).append(row)
-    return [{column: [float(row[column]) for row in member] for column in member[0]} for member in members.values()]
+    return [{column: [float(row[column]) for row in member] for column in member[0] if member[0][column] != ""} for member in members.values()]
 
 
 def predict_tab() -> html.Div:
@@ -73,8 +74,11 @@ def member_title(number: int, member: dict) -> str:
     """How a member of the shipped ensemble was trained, in a line."""
     size = member["input_size"]
     epochs = f"{member['epochs']} epoch{'s' if member['epochs'] != 1 else ''}"
-    mixup = " with mixup" if member.get("mixup_alpha") else ""
-    return f"Network {number}: {size}x{size} pixels, {epochs}{mixup}; epoch {member['best_epoch']} is shipped (lowest combined validation error)"
+    if member.get("backbone"):
+        how = f", pretrained FaceRes with blocks {member['frozen_blocks'] + 1}-13 fine-tuned"
+    else:
+        how = " from scratch" + (" with mixup" if member.get("mixup_alpha") else "")
+    return f"Network {number}: {size}x{size} pixels{how}, {epochs}; epoch {member['best_epoch']} is shipped (lowest combined validation error)"
 
 
 def training_tab(histories: list[dict[str, list[float]]], members: list[dict]) -> html.Div:
@@ -149,6 +153,24 @@ def evaluation_tab(metrics: dict) -> html.Div:
         ],
         className="g-3",
     )
+    calibration = metrics.get("calibration", {})
+    reliability = dbc.Row(
+        [
+            dbc.Col(
+                graph(
+                    reliability_figure(
+                        calibration[head]["before"],
+                        calibration[head]["after"],
+                        f"{head.capitalize()} reliability: ECE {calibration[head]['ece_before']:.3f} raw, {calibration[head]['ece_after']:.3f} calibrated",
+                    )
+                ),
+                lg=6,
+            )
+            for head in ("gender", "race")
+            if head in calibration
+        ],
+        className="g-3 mt-1",
+    )
     note = dbc.Alert(
         [
             html.H5("Bias and limits", className="alert-heading"),
@@ -162,7 +184,18 @@ def evaluation_tab(metrics: dict) -> html.Div:
         className="mt-3",
     )
     return html.Div(
-        [html.P(f"Shipped model on the {metrics['n_images']:,} faces of the canonical test split.", className="mt-3"), headline, charts, note]
+        [
+            html.P(f"Shipped model on the {metrics['n_images']:,} faces of the canonical test split.", className="mt-3"),
+            headline,
+            charts,
+            html.P(
+                "Calibration: each head's probabilities are divided in log space by a temperature fitted on val, so that a face shown "
+                "with 80% confidence is right about 80% of the time. The diagrams compare the raw and calibrated heads on test.",
+                className="mt-3",
+            ),
+            reliability,
+            note,
+        ]
     )
 
 
@@ -200,16 +233,26 @@ def spoken_list(items: list[str]) -> str:
     return " and ".join(part for part in (", ".join(items[:-1]), items[-1]) if part)
 
 
+def describe_networks(count: int, member: dict) -> str:
+    """``count`` networks trained like ``member`` (an entry of config.json), as prose names them."""
+    size = f"{member['input_size']}x{member['input_size']}"
+    number = "a" if count == 1 else spoken_number(count)
+    if member.get("backbone"):
+        return f"{number} MobileNet-v1 pretrained on faces (HSE FaceRes) and fine-tuned on UTKFace ({size} input)"
+    return f"{number} residual CNN{'s' if count > 1 else ''} trained from scratch ({size} input)"
+
+
 def network_sentence(config: dict) -> str:
-    """What reads the face: one residual CNN, or the ensemble that config.json describes."""
+    """What reads the face: one network, or the ensemble that config.json describes."""
     members = networks_of(config)
     views = ", each also on the mirrored face" if config["test_time_augmentation"]["mirror"] else ""
-    sizes = [f"{member['input_size']}x{member['input_size']}" for member in members]
+    kinds = Counter((bool(member.get("backbone")), member["input_size"]) for member in members)
+    first_of = {(bool(member.get("backbone")), member["input_size"]): member for member in reversed(members)}
+    described = spoken_list([describe_networks(count, first_of[kind]) for kind, count in kinds.items()])
     if len(members) == 1:
-        return f"A residual CNN (input {sizes[0]}) with one shared trunk and three heads reads age as a distribution over 0-116 years, gender and race{views}."
-    inputs = f"each on a {sizes[0]} input" if len(set(sizes)) == 1 else f"inputs {spoken_list(sizes)}"
+        return f"{described[0].upper()}{described[1:]}, with three heads, reads age as a distribution over 0-116 years, gender and race{views}."
     return (
-        f"{spoken_number(len(members)).capitalize()} residual CNNs ({inputs}), each with one shared trunk and three heads, read age as a distribution "
+        f"{spoken_number(len(members)).capitalize()} networks, {described}, each with three heads, read age as a distribution "
         f"over 0-116 years, gender and race; the app shows the mean of their outputs{views}."
     )
 
@@ -228,7 +271,7 @@ def about_tab(config: dict) -> html.Div:
                 ]
             ),
             html.P(
-                f"Trained from scratch on UTKFace's train split on {config.get('machine')}. The final training stages took "
+                f"Trained on UTKFace's train split on {config.get('machine')}. The training stages took "
                 f"{training.get('epochs')} epochs and {config.get('wall_time_s', 0) / 60:.0f} minutes; docs/model.md has the whole recipe (make train).",
                 className="small",
             ),

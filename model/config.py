@@ -7,7 +7,7 @@ Serving reads only what a training run wrote here: the ``.tflite`` network and i
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +24,8 @@ class ModelConfig:
     test_time_zooms: tuple[float, ...]
     test_time_mirror: bool
     raw: dict
+    temperatures: dict[str, float] = field(default_factory=dict)
+    """Per classification head, the temperature fitted on val (``model.calibration``); none before calibration."""
 
     @classmethod
     def from_file(cls, path: Path) -> ModelConfig:
@@ -35,6 +37,7 @@ class ModelConfig:
             test_time_zooms=tuple(float(scale) for scale in raw["test_time_augmentation"]["zooms"]),
             test_time_mirror=bool(raw["test_time_augmentation"]["mirror"]),
             raw=raw,
+            temperatures={head: float(t) for head, t in raw.get("calibration", {}).get("temperatures", {}).items()},
         )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from model.calibration import calibrate
 from model.config import ModelConfig
 from model.views import average_views, views_of
 
@@ -22,9 +23,17 @@ OUTPUTS = ("age", "gender", "race")
 class Network:
     """A loaded ``.tflite`` Face2Data network: uint8 faces in, three distributions out."""
 
-    def __init__(self, tflite_path: Path, threads: int = 2, zooms: tuple[float, ...] = (1.0,), mirror: bool = True) -> None:
+    def __init__(
+        self,
+        tflite_path: Path,
+        threads: int = 2,
+        zooms: tuple[float, ...] = (1.0,),
+        mirror: bool = True,
+        temperatures: dict[str, float] | None = None,
+    ) -> None:
         self.zooms = zooms
         self.mirror = mirror
+        self.temperatures = temperatures or {}
         self._interpreter = Interpreter(model_path=str(tflite_path), num_threads=threads)
         self._runner = self._interpreter.get_signature_runner()
         (self._input_name,) = self._interpreter.get_signature_list()["serving_default"]["inputs"]
@@ -39,14 +48,18 @@ class Network:
         return {name: np.array(outputs[name]) for name in OUTPUTS}
 
     def predict(self, faces: np.ndarray) -> dict[str, np.ndarray]:
-        """Outputs averaged over the test-time views of each face (see ``model.views``), in one call."""
+        """Outputs averaged over the test-time views of each face (see ``model.views``), in one call, then calibrated."""
         count = len(faces)
         if count == 0:
             return {name: np.zeros((0, 0), np.float32) for name in OUTPUTS}
         outputs = self.run(views_of(faces, self.zooms, self.mirror))
-        return {name: average_views(values, count) for name, values in outputs.items()}
+        return calibrate({name: average_views(values, count) for name, values in outputs.items()}, self.temperatures)
 
 
-def load_network(model_dir: Path, config: ModelConfig) -> Network:
-    """The network of ``model_dir`` with the test-time views that ``config`` (its config.json) names."""
-    return Network(Path(model_dir) / "face2data.tflite", zooms=config.test_time_zooms, mirror=config.test_time_mirror)
+def load_network(model_dir: Path, config: ModelConfig, calibrated: bool = True) -> Network:
+    """The network of ``model_dir`` with the test-time views and temperatures that ``config`` (its config.json) names.
+
+    ``calibrated=False`` gives the raw probabilities, which ``training.calibrate`` fits on.
+    """
+    temperatures = config.temperatures if calibrated else {}
+    return Network(Path(model_dir) / "face2data.tflite", zooms=config.test_time_zooms, mirror=config.test_time_mirror, temperatures=temperatures)

@@ -41,6 +41,40 @@ def load_member(run_dir: Path, config: dict, name: str, input_dtype: str = "uint
     return network
 
 
+def networks_of(run_dir: Path, config: dict, size: int, first_index: int) -> list[keras.Model]:
+    """The networks of one folder: a from-scratch network, a fine-tuned FaceRes, or every member of an earlier ensemble.
+
+    A network smaller than ``size`` takes float input (it is fed a resized face); members are
+    named ``member<index>`` in order from ``first_index``.
+    """
+
+    def dtype(input_size: int) -> str:
+        return "uint8" if input_size == size else "float32"
+
+    members = config["training"].get("members")
+    if members:
+        stored = keras.saving.load_model(run_dir / "face2data.keras", compile=False)
+        nested = [layer for layer in stored.layers if isinstance(layer, keras.Model)]
+        networks = []
+        for index, (member, trained) in enumerate(zip(members, nested, strict=True), start=first_index):
+            network = make_model(
+                member["input_size"],
+                tuple(member["widths"]),
+                member["blocks_per_stage"],
+                name=f"member{index}",
+                input_dtype=dtype(member["input_size"]),
+            )
+            network.set_weights(trained.get_weights())
+            networks.append(network)
+        return networks
+    if config["training"].get("backbone"):
+        if config["input"]["size"] != size:
+            raise ValueError(f"{run_dir}: a fine-tuned FaceRes must be the ensemble's largest network")
+        network = keras.saving.load_model(run_dir / "face2data.keras", compile=False)
+        return [keras.Model(network.input, network.output, name=f"member{first_index}")]
+    return [load_member(run_dir, config, f"member{first_index}", dtype(config["input"]["size"]))]
+
+
 def average_networks(networks: list[keras.Model], size: int) -> keras.Model:
     """One model whose outputs are the members' mean distributions, for ``size`` pixel faces.
 
@@ -77,7 +111,13 @@ def mean_of(distributions: list[keras.KerasTensor], name: str) -> keras.KerasTen
 
 def ensemble_config(configs: list[dict], size: int, mirror: bool) -> dict:
     """config.json of the ensemble: the members' own settings, and what serving needs."""
-    members = [{"input_size": config["input"]["size"], **config["training"], "wall_time_s": config["wall_time_s"]} for config in configs]
+    members = [
+        member
+        for config in configs
+        for member in (
+            config["training"].get("members") or [{"input_size": config["input"]["size"], **config["training"], "wall_time_s": config["wall_time_s"]}]
+        )
+    ]
     return {
         **configs[0],
         "input": {**configs[0]["input"], "size": size},
@@ -86,17 +126,20 @@ def ensemble_config(configs: list[dict], size: int, mirror: bool) -> dict:
         "training": {"members": members, "epochs": sum(member["epochs"] for member in members)},
         "weights": "float16",
         "wall_time_s": round(sum(member["wall_time_s"] for member in members), 1),
+        "machine": configs[-1]["machine"],
     }
 
 
 def write_history(path: Path, run_dirs: list[Path]) -> None:
     """history.csv of all members, one block of epochs each, told apart by a ``member`` column."""
-    rows = []
-    for index, run_dir in enumerate(run_dirs, start=1):
+    rows: list[dict] = []
+    for run_dir in run_dirs:
+        first = 1 + max((int(row["member"]) for row in rows), default=0)
         with (run_dir / "history.csv").open(newline="") as stream:
-            rows += [{"member": index, **row} for row in csv.DictReader(stream)]
+            rows += [{**row, "member": first + int(row.get("member", 1)) - 1} for row in csv.DictReader(stream)]
+    columns = list(dict.fromkeys(["member", *(column for row in rows for column in row)]))
     with path.open("w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(stream, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows(rows)
 
@@ -105,10 +148,9 @@ def build(run_dirs: list[Path], out: Path, mirror: bool = True) -> keras.Model:
     """Write face2data.keras, config.json and history.csv of the ensemble of ``run_dirs``."""
     configs = [read_config(run_dir) for run_dir in run_dirs]
     size = max(config["input"]["size"] for config in configs)
-    networks = [
-        load_member(run_dir, config, f"member{index}", "uint8" if config["input"]["size"] == size else "float32")
-        for index, (run_dir, config) in enumerate(zip(run_dirs, configs, strict=True), start=1)
-    ]
+    networks: list[keras.Model] = []
+    for run_dir, config in zip(run_dirs, configs, strict=True):
+        networks += networks_of(run_dir, config, size, len(networks) + 1)
     for network in networks:
         fold_batch_norm(network)
         round_to_half(network)

@@ -15,11 +15,12 @@ import logging
 import numpy as np
 
 from model.age import expected_age
+from model.calibration import CALIBRATED_HEADS
 from model.config import ModelConfig
 from model.runtime import Network, load_network
 from training.cli import artifact_parser
 from training.dataset import SplitArrays, load_splits_cached
-from training.metrics import compute_metrics
+from training.metrics import calibration_report, compute_metrics
 
 log = logging.getLogger("training.evaluate")
 
@@ -56,10 +57,12 @@ def main(argv: list[str] | None = None) -> dict:
     arrays = load_splits_cached(args.data, args.split, config.input_size, args.cache)[args.on]
     network = load_network(args.model_dir, config)
     metrics = {"split": args.on, **evaluate_arrays(network, config, arrays)}
+    raw = predict_arrays(load_network(args.model_dir, config, calibrated=False), arrays)
+    metrics["calibration"] = calibration_report(raw, {head: getattr(arrays, head) for head in CALIBRATED_HEADS}, config.temperatures)
     if args.on == "test":
         (args.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info(
-        "%s (zooms %s, mirrored: %s): age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images",
+        "%s (zooms %s, mirrored: %s): age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images; ECE gender %.4f -> %.4f, race %.4f -> %.4f",
         args.on,
         config.test_time_zooms,
         config.test_time_mirror,
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
         100 * metrics["gender_accuracy"],
         100 * metrics["race_accuracy"],
         metrics["n_images"],
+        *(metrics["calibration"][head][key] for head in CALIBRATED_HEADS for key in ("ece_before", "ece_after")),
     )
     return metrics
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
+from model.calibration import CALIBRATED_HEADS, temper
+
+ECE_BINS = 15
+"""Equal-width confidence bins of the expected calibration error, as in Guo et al. (2017)."""
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (*((f"{start}-{start + 9}", start, start + 9) for start in range(0, 70, 10)), ("70+", 70, 10_000))
 
 
@@ -55,3 +59,47 @@ def compute_metrics(
             "race": {"labels": list(races), "matrix": confusion_matrix(race_true, race_pred, labels=range(len(races))).tolist()},
         },
     }
+
+
+def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> dict:
+    """Per confidence bin: faces, mean confidence and accuracy of the top label; and the ECE.
+
+    ECE is the faces-weighted mean gap between confidence and accuracy over the bins.
+    """
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    rows, gap = [], 0.0
+    for b in range(bins):
+        mask = index == b
+        if not mask.any():
+            continue
+        mean_confidence, accuracy = float(confidence[mask].mean()), float(correct[mask].mean())
+        gap += mask.sum() * abs(mean_confidence - accuracy)
+        rows.append(
+            {
+                "low": round(float(edges[b]), 4),
+                "high": round(float(edges[b + 1]), 4),
+                "n": int(mask.sum()),
+                "confidence": round(mean_confidence, 4),
+                "accuracy": round(accuracy, 4),
+            }
+        )
+    return {"ece": round(gap / len(labels), 4), "bins": rows}
+
+
+def calibration_report(raw: dict[str, np.ndarray], labels: dict[str, np.ndarray], temperatures: dict[str, float]) -> dict:
+    """The ``calibration`` section of metrics.json: per head, the temperature and reliability before and after."""
+    report = {"method": "temperature scaling per head, fitted on val", "bins": ECE_BINS}
+    for head in CALIBRATED_HEADS:
+        before = reliability(raw[head], labels[head])
+        after = reliability(temper(raw[head], temperatures.get(head, 1.0)), labels[head])
+        report[head] = {
+            "temperature": round(temperatures.get(head, 1.0), 4),
+            "ece_before": before["ece"],
+            "ece_after": after["ece"],
+            "before": before["bins"],
+            "after": after["bins"],
+        }
+    return report

@@ -5,9 +5,6 @@ block the TFLite conversion, and serving must see unaugmented pixels. The augmen
 is rounded back to uint8 so the network's input contract stays the same as at serving.
 """
 
-from pathlib import Path
-
-import numpy as np
 import tensorflow as tf
 
 from model.labels import CLASSES
@@ -18,23 +15,9 @@ ZOOM_RANGE = (0.85, 1.0)
 """Each training face is a random square crop of this fraction of the side, resized back."""
 
 
-def _targets(arrays: SplitArrays, soft_targets: dict[str, np.ndarray] | None) -> dict:
+def _targets(arrays: SplitArrays) -> dict:
     one_hot = {task: tf.one_hot(getattr(arrays, task), classes) for task, classes in CLASSES.items()}
-    return {"age": arrays.age, **one_hot, **(soft_targets or {})}
-
-
-def blend_with_teacher(arrays: SplitArrays, teacher: Path, weight: float) -> dict[str, np.ndarray]:
-    """Race and gender targets for ``arrays``: ``weight`` of the teacher's probabilities, the rest one-hot labels."""
-    stored = np.load(teacher)
-    row_of = {name: row for row, name in enumerate(stored["files"])}
-    missing = [name for name in arrays.files if name not in row_of]
-    if missing:
-        raise ValueError(f"{teacher} has no targets for {len(missing)} training faces, e.g. {missing[0]!r}")
-    rows = np.array([row_of[name] for name in arrays.files])
-    return {
-        task: ((1 - weight) * np.eye(classes, dtype=np.float32)[getattr(arrays, task)] + weight * stored[task][rows]).astype(np.float32)
-        for task, classes in CLASSES.items()
-    }
+    return {"age": arrays.age, **one_hot}
 
 
 def _as_pixels(x: tf.Tensor) -> tf.Tensor:
@@ -103,47 +86,20 @@ def mix_up(images: tf.Tensor, targets: dict, seed: tf.Tensor, alpha: float) -> t
     return _as_pixels(_blend(images, lam, partner)), {name: _blend(value, lam, partner) for name, value in targets.items()}
 
 
-def cut_mix(images: tf.Tensor, targets: dict, seed: tf.Tensor, alpha: float) -> tuple[tf.Tensor, dict]:
-    """Paste a box of another face of the batch over each face; labels blend by the pasted area.
-
-    Unlike mixup, every pixel stays a real face's pixel, so the network must read race and
-    age from the parts it sees (eyes, skin, hair) rather than from one global impression.
-    The box covers at most half the face, and its share after clipping at the border is the
-    partner's share of the labels.
-    """
-    n, size = tf.shape(images)[0], tf.shape(images)[1]
-    seeds = tf.random.experimental.stateless_split(seed, 2)
-    drawn_share, partner = _mixing_draws(n, seeds[0], alpha)
-    side = tf.sqrt(1.0 - drawn_share)[:, None]
-    centre = tf.random.stateless_uniform((n, 2), seeds[1])
-    low, high = centre - side / 2, centre + side / 2
-    pixel_centres = (tf.cast(tf.range(size), tf.float32) + 0.5) / tf.cast(size, tf.float32)
-    rows = (pixel_centres >= low[:, :1]) & (pixel_centres < high[:, :1])
-    cols = (pixel_centres >= low[:, 1:]) & (pixel_centres < high[:, 1:])
-    pasted = rows[:, :, None] & cols[:, None, :]
-    own_share = 1.0 - tf.reduce_mean(tf.cast(pasted, tf.float32), axis=[1, 2])
-    mixed = tf.where(pasted[..., None], tf.gather(images, partner), images)
-    return mixed, {name: _blend(value, own_share, partner) for name, value in targets.items()}
-
-
 def make_dataset(
     arrays: SplitArrays,
     batch_size: int,
     training: bool,
     seed: int = 0,
     mixup_alpha: float = 0.0,
-    cutmix_alpha: float = 0.0,
-    soft_targets: dict[str, np.ndarray] | None = None,
 ) -> tf.data.Dataset:
     """Batches of ``(images, {"age", "gender", "race"})``; shuffled and augmented when training.
 
-    With ``mixup_alpha`` or ``cutmix_alpha`` > 0, training batches are also mixed (see
-    ``mix_up`` and ``cut_mix``); with both, each batch takes one of the two at even odds.
-    ``soft_targets`` (see ``blend_with_teacher``) replace the one-hot gender and race labels.
+    With ``mixup_alpha`` > 0, training batches are also mixed (see ``mix_up``).
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    dataset = tf.data.Dataset.from_tensor_slices((arrays.images, _targets(arrays, soft_targets)))
+    dataset = tf.data.Dataset.from_tensor_slices((arrays.images, _targets(arrays)))
     if training:
         dataset = dataset.shuffle(len(arrays), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=training)
@@ -154,15 +110,8 @@ def make_dataset(
             images, targets = augment(batch[0], batch_seed), batch[1]
             # The reversed seed gives mixing draws of their own, independent of the augmentation's.
             mix_seed = batch_seed[::-1]
-            if mixup_alpha > 0 and cutmix_alpha > 0:
-                coin = tf.random.stateless_uniform((), tf.random.experimental.stateless_fold_in(mix_seed, 1))
-                return tf.cond(
-                    coin < 0.5, lambda: mix_up(images, targets, mix_seed, mixup_alpha), lambda: cut_mix(images, targets, mix_seed, cutmix_alpha)
-                )
             if mixup_alpha > 0:
                 return mix_up(images, targets, mix_seed, mixup_alpha)
-            if cutmix_alpha > 0:
-                return cut_mix(images, targets, mix_seed, cutmix_alpha)
             return images, targets
 
         dataset = tf.data.Dataset.zip(dataset, seeds).map(augment_batch, num_parallel_calls=AUTOTUNE)

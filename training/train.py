@@ -17,14 +17,13 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from model.labels import GENDERS, MAX_AGE, RACES
 from training.architecture import make_model
 from training.dataset import load_splits_cached, sha256_of
-from training.losses import ClassBalancedCrossentropy, age_distribution_loss, class_balance_weights, mae
-from training.pipeline import blend_with_teacher, make_dataset
+from training.losses import age_distribution_loss, mae
+from training.pipeline import make_dataset
 
 log = logging.getLogger("training.train")
 
@@ -56,28 +55,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="alpha of the Beta distribution that mixes training faces and their labels (e.g. 0.2); 0 turns mixup off",
     )
     parser.add_argument(
-        "--cutmix",
-        type=float,
-        default=0.0,
-        help="alpha of the Beta distribution that sizes a box pasted from another training face (e.g. 1.0); with --mixup, each batch takes one of the two; 0 turns it off",
-    )
-    parser.add_argument(
-        "--race-balance",
-        type=float,
-        default=0.0,
-        help="weigh each race's loss by (share of the race) ** -POWER: 0.5 is inverse square root, 0 turns it off",
-    )
-    parser.add_argument(
         "--initial-weights",
         type=Path,
         help="start from a trained face2data.keras (any input size: the network is fully convolutional up to its pooling), e.g. to fine-tune at a larger size",
     )
-    parser.add_argument(
-        "--teacher",
-        type=Path,
-        help="train faces' race and gender probabilities from python -m training.teacher, to distil towards",
-    )
-    parser.add_argument("--teacher-weight", type=float, default=0.5, help="share of the teacher in the race and gender targets (0..1)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
     parser.add_argument("--cache", type=Path, default=Path(".cache"), help="where decoded arrays are kept")
     parser.add_argument("--seed", type=int, default=1337)
@@ -87,17 +68,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--epochs must be at least 1")
     if args.mixup < 0:
         parser.error("--mixup must be 0 (off) or a positive alpha")
-    if args.cutmix < 0:
-        parser.error("--cutmix must be 0 (off) or a positive alpha")
-    if args.race_balance < 0:
-        parser.error("--race-balance must be 0 (off) or a positive power")
-    if not 0 <= args.teacher_weight <= 1:
-        parser.error("--teacher-weight must be between 0 and 1")
     return args
 
 
-def compile_model(model: keras.Model, args: argparse.Namespace, steps_per_epoch: int, race_labels: np.ndarray) -> None:
-    """Loss per named output, AdamW with a warm-up then cosine schedule; race weighted by class when asked."""
+def compile_model(model: keras.Model, args: argparse.Namespace, steps_per_epoch: int) -> None:
+    """Loss per named output, AdamW with a warm-up then cosine schedule."""
     warmup_steps = min(args.warmup_epochs, args.epochs - 1) * steps_per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=args.learning_rate / 10 if warmup_steps else args.learning_rate,
@@ -111,7 +86,7 @@ def compile_model(model: keras.Model, args: argparse.Namespace, steps_per_epoch:
         loss={
             "age": age_distribution_loss,
             "gender": keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
-            "race": ClassBalancedCrossentropy(class_balance_weights(race_labels, len(RACES), args.race_balance), args.label_smoothing),
+            "race": keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
         },
         loss_weights={"age": 0.5, "gender": 1.0, "race": 1.0},
         metrics={"age": [mae], "gender": ["accuracy"], "race": ["accuracy"]},
@@ -131,8 +106,8 @@ class SelectionError(keras.callbacks.Callback):
             logs["val_selection_error"] = logs["val_age_mae"] / 10 + (1 - logs["val_gender_accuracy"]) + (1 - logs["val_race_accuracy"])
 
 
-def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_time_s: float, best_epoch: int, sizes: dict) -> None:
-    """config.json: everything serving needs (input, labels) and everything to reproduce the run."""
+def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_time_s: float, best_epoch: int, sizes: dict, recipe: dict) -> None:
+    """config.json: everything serving needs (input, labels) and everything to reproduce the run (``recipe``: the trainer's own settings)."""
     config = {
         "input": {"size": args.image_size, "channels": 3, "dtype": "uint8", "color": "RGB"},
         "labels": {"gender": list(GENDERS), "race": list(RACES), "age_years": [0, MAX_AGE]},
@@ -152,15 +127,8 @@ def write_config(path: Path, args: argparse.Namespace, data_sha256: str, wall_ti
             "warmup_epochs": args.warmup_epochs,
             "weight_decay": args.weight_decay,
             "label_smoothing": args.label_smoothing,
-            "ema_momentum": args.ema or None,
-            "mixup_alpha": args.mixup or None,
-            "cutmix_alpha": args.cutmix or None,
-            "race_balance_power": args.race_balance or None,
-            "teacher": {"targets": str(args.teacher), "weight": args.teacher_weight} if args.teacher else None,
-            "widths": args.widths,
-            "blocks_per_stage": args.blocks_per_stage,
+            **recipe,
             "seed": args.seed,
-            "initial_weights": str(args.initial_weights) if args.initial_weights else None,
             "images": sizes,
         },
         "dataset": {"source": Path(args.data).name, "sha256": data_sha256},
@@ -180,16 +148,13 @@ def train(args: argparse.Namespace) -> Path:
     if args.limit:
         train_arrays, val_arrays = (_head(train_arrays, args.limit), _head(val_arrays, args.limit))
     batch_size = min(args.batch_size, len(train_arrays))
-    soft_targets = blend_with_teacher(train_arrays, args.teacher, args.teacher_weight) if args.teacher else None
-    train_data = make_dataset(
-        train_arrays, batch_size, training=True, seed=args.seed, mixup_alpha=args.mixup, cutmix_alpha=args.cutmix, soft_targets=soft_targets
-    )
+    train_data = make_dataset(train_arrays, batch_size, training=True, seed=args.seed, mixup_alpha=args.mixup)
     val_data = make_dataset(val_arrays, batch_size, training=False)
     architecture = {"image_size": args.image_size, "widths": tuple(args.widths), "blocks_per_stage": args.blocks_per_stage}
     model = make_model(**architecture)
     if args.initial_weights:
         model.set_weights(keras.saving.load_model(args.initial_weights, compile=False).get_weights())
-    compile_model(model, args, steps_per_epoch=len(train_arrays) // batch_size, race_labels=train_arrays.race)
+    compile_model(model, args, steps_per_epoch=len(train_arrays) // batch_size)
     best_weights = args.out / "best.weights.h5"
     # Order matters: the backup keeps the raw weights; with EMA, validation and the checkpoint see the averaged ones.
     callbacks = [
@@ -208,8 +173,21 @@ def train(args: argparse.Namespace) -> Path:
     best_weights.unlink()
     errors = history.history.get("val_selection_error", [])
     best_epoch = 1 + min(range(len(errors)), key=errors.__getitem__) if errors else args.epochs
+    recipe = {
+        "ema_momentum": args.ema or None,
+        "mixup_alpha": args.mixup or None,
+        "widths": args.widths,
+        "blocks_per_stage": args.blocks_per_stage,
+        "initial_weights": str(args.initial_weights) if args.initial_weights else None,
+    }
     write_config(
-        args.out / "config.json", args, sha256_of(args.data), time.time() - started, best_epoch, {"train": len(train_arrays), "val": len(val_arrays)}
+        args.out / "config.json",
+        args,
+        sha256_of(args.data),
+        time.time() - started,
+        best_epoch,
+        {"train": len(train_arrays), "val": len(val_arrays)},
+        recipe,
     )
     log.info("wrote %s in %.0f s (best epoch %d)", args.out, time.time() - started, best_epoch)
     return args.out

@@ -1,6 +1,6 @@
 from PIL import Image
 
-from dashboard.figures import confusion_figure, photo_figure, probability_bars, training_curve
+from dashboard.figures import confusion_figure, photo_figure, probability_bars, reliability_figure, training_curve
 from dashboard.layout import network_sentence, read_history, training_tab
 from model.config import MODEL_DIR, load_config
 
@@ -54,7 +54,8 @@ def test_training_tab_shows_each_ensemble_member_under_its_own_heading(tmp_path)
     assert [history["epoch"] for history in histories] == [[0.0, 1.0], [0.0]]
     members = [{"input_size": 96, "epochs": 2, "best_epoch": 2}, {"input_size": 128, "epochs": 1, "best_epoch": 1, "mixup_alpha": 0.2}]
     tab = str(training_tab(histories, members))
-    assert "Network 1: 96x96 pixels, 2 epochs; epoch 2 is shipped" in tab and "Network 2: 128x128 pixels, 1 epoch with mixup" in tab
+    assert "Network 1: 96x96 pixels from scratch, 2 epochs; epoch 2 is shipped" in tab
+    assert "Network 2: 128x128 pixels from scratch with mixup, 1 epoch" in tab
     assert tab.count("training-graph") == 8 and "averages the outputs of two networks" in tab
     single = str(training_tab(histories[:1], []))
     assert "Network 1" not in single and single.count("training-graph") == 4
@@ -64,8 +65,22 @@ def test_the_about_tab_names_every_network_of_the_ensemble():
     config = {"test_time_augmentation": {"mirror": False}, "input": {"size": 128}}
     sizes = [96, 96, 128]
     three = network_sentence({**config, "training": {"members": [{"input_size": size} for size in sizes]}})
-    assert three.startswith("Three residual CNNs (inputs 96x96, 96x96 and 128x128)")
-    alike = network_sentence({**config, "training": {"members": [{"input_size": 96}] * 2}})
-    assert alike.startswith("Two residual CNNs (each on a 96x96 input)")
+    assert three.startswith(
+        "Three networks, two residual CNNs trained from scratch (96x96 input) and a residual CNN trained from scratch (128x128 input)"
+    )
+    mixed = network_sentence(
+        {**config, "training": {"members": [{"input_size": 160, "backbone": "FaceRes"}, {"input_size": 96}, {"input_size": 96}]}}
+    )
+    assert mixed.startswith(
+        "Three networks, a MobileNet-v1 pretrained on faces (HSE FaceRes) and fine-tuned on UTKFace (160x160 input) and two residual CNNs"
+    )
     one = network_sentence({**config, "training": {}})
-    assert one.startswith("A residual CNN (input 128x128)") and "mirrored" not in one
+    assert one.startswith("A residual CNN trained from scratch (128x128 input), with three heads") and "mirrored" not in one
+
+
+def test_reliability_figure_draws_both_curves_against_the_diagonal():
+    before = [{"confidence": 0.9, "accuracy": 0.7, "n": 30}, {"confidence": 0.99, "accuracy": 0.95, "n": 300}]
+    after = [{"confidence": 0.75, "accuracy": 0.72, "n": 40}]
+    diagonal, raw, calibrated = reliability_figure(before, after, "Gender").data
+    assert list(diagonal.x) == [0, 1] and list(raw.y) == [0.7, 0.95] and list(calibrated.x) == [0.75]
+    assert raw.marker.size[1] > raw.marker.size[0]  # the bigger bin draws the bigger marker

@@ -10,7 +10,8 @@ from tests.conftest import ROOT
     ("module", "flag"),
     [
         ("training.train", "--epochs"),
-        ("training.teacher", "--jobs"),
+        ("training.finetune", "--frozen-blocks"),
+        ("training.calibrate", "--model-dir"),
         ("training.evaluate", "--model-dir"),
         ("training.export", "--model-dir"),
         ("training.export_detector", "--out"),
@@ -41,9 +42,6 @@ def test_train_refuses_zero_epochs():
     ("option", "attribute", "message"),
     [
         ("--mixup", "mixup", "--mixup must be 0 (off) or a positive alpha"),
-        ("--cutmix", "cutmix", "--cutmix must be 0 (off) or a positive alpha"),
-        ("--race-balance", "race_balance", "--race-balance must be 0 (off) or a positive power"),
-        ("--teacher-weight", "teacher_weight", "--teacher-weight must be between 0 and 1"),
     ],
 )
 def test_train_refuses_negative_regularisation_settings(capsys, option, attribute, message):

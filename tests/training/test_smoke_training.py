@@ -12,7 +12,7 @@ from PIL import Image
 
 from model.predictor import Predictor
 from training import evaluate, export
-from training.dataset import parse_name, read_split
+from training.dataset import read_split
 from training.train import parse_args, train
 
 
@@ -128,41 +128,32 @@ def test_weight_averaging_ships_the_average_not_the_last_weights(trained, small_
     assert json.loads((tmp_path / "run2" / "config.json").read_text())["training"]["ema_momentum"] == 0.999999
 
 
-def test_race_balance_reweighs_the_race_loss_only(trained, small_utkface, datasets, tmp_path):
-    def race_and_gender_loss(*extra: str) -> tuple[float, float]:
-        run = train_one_epoch_from(
-            trained, small_utkface, datasets, tmp_path / f"run{len(extra)}", "--batch-size", "16", "--learning-rate", "0", *extra
-        )
-        history = pd.read_csv(run / "history.csv")
-        return float(history["race_loss"].iloc[0]), float(history["gender_loss"].iloc[0])
+def test_fine_tuned_faceres_keeps_its_stem_trains_its_top_and_joins_an_ensemble(trained, small_utkface, datasets, tmp_path):
+    from training import faceres
+    from training.ensemble import build
+    from training.finetune import finetune
+    from training.finetune import parse_args as finetune_args
 
-    # Same weights, same seed, same faces: only the race loss's class weights differ.
-    (balanced_race, balanced_gender), (plain_race, plain_gender) = race_and_gender_loss("--race-balance", "1"), race_and_gender_loss()
-    assert np.isfinite(balanced_race) and abs(balanced_race - plain_race) > 1e-3 * plain_race
-    assert balanced_gender == pytest.approx(plain_gender, rel=1e-5)
-    assert json.loads((tmp_path / "run2" / "config.json").read_text())["training"]["race_balance_power"] == 1.0
+    common = ["--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(tmp_path / "faceres")]
+    options = ["--image-size", "64", "--frozen-blocks", "11", "--views", "2", "--batch-size", "16", "--learning-rate", "1e-2", "--warmup-epochs", "0"]
+    run = finetune(finetune_args([*common, *options, "--cache", str(tmp_path / "cache"), "--verbose", "0"]))
+    config = json.loads((run / "config.json").read_text())
+    assert config["input"]["size"] == 64 and config["training"]["frozen_blocks"] == 11 and config["training"]["backbone"].startswith("HSE FaceRes")
+    assert len(list((tmp_path / "cache").glob("faceres-64px-11blocks-*-train-2views.npy"))) == 1
+    history = pd.read_csv(run / "history.csv")
+    assert len(history) == 1 and {"val_race_accuracy", "val_age_mae", "val_selection_error"} <= set(history)
 
+    tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
+    pretrained = faceres.stem(64, len(faceres.BLOCKS))
+    faceres.load_pretrained(pretrained, faceres.read_graph()[1])
+    for name, changed in (("conv1", False), ("conv_pw_11", False), ("conv_pw_13", True)):
+        same = np.array_equal(np.asarray(tuned.get_layer(name).weights[0]), np.asarray(pretrained.get_layer(name).weights[0]))
+        assert same != changed, name
 
-def test_teacher_replaces_race_and_gender_targets_only(trained, small_utkface, datasets, tmp_path):
-    train_faces = read_split(datasets / "utkface_split.csv")
-    files = sorted(path.name for path in small_utkface.iterdir() if train_faces.get(path.name) == "train")
-    labels = pd.DataFrame([vars(parse_name(name)) for name in files])
-
-    def losses(name: str, gender: np.ndarray, race: np.ndarray) -> pd.Series:
-        np.savez(tmp_path / f"{name}.npz", files=np.array(files), gender=gender, race=race)
-        options = ("--batch-size", "16", "--learning-rate", "0", "--teacher", str(tmp_path / f"{name}.npz"), "--teacher-weight", "1")
-        run = train_one_epoch_from(trained, small_utkface, datasets, tmp_path / name, *options)
-        return pd.read_csv(run / "history.csv").iloc[0]
-
-    # A teacher that repeats the labels changes nothing; one that contradicts them changes race and gender, never age.
-    plain = pd.read_csv(
-        train_one_epoch_from(trained, small_utkface, datasets, tmp_path / "plain", "--batch-size", "16", "--learning-rate", "0") / "history.csv"
-    ).iloc[0]
-    echo = losses("echo", np.eye(2)[labels.gender], np.eye(5)[labels.race])
-    wrong = losses("wrong", np.eye(2)[1 - labels.gender], np.eye(5)[(labels.race + 1) % 5])
-    for task in ("age", "gender", "race"):
-        assert echo[f"{task}_loss"] == pytest.approx(plain[f"{task}_loss"], rel=1e-5)
-    assert wrong["age_loss"] == pytest.approx(plain["age_loss"], rel=1e-5)
-    for task in ("gender", "race"):
-        assert abs(wrong[f"{task}_loss"] - plain[f"{task}_loss"]) > 1e-3 * plain[f"{task}_loss"]
-    assert json.loads((tmp_path / "wrong" / "config.json").read_text())["training"]["teacher"]["weight"] == 1.0
+    ensemble = build([run, trained], tmp_path / "ensemble", mirror=False)
+    faces = np.random.default_rng(0).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
+    together, alone = ensemble.predict_on_batch(faces), tuned.predict_on_batch(faces)
+    assert ensemble.input_shape == (None, 64, 64, 3) and together["race"].shape == (3, 5)
+    assert np.abs(together["race"] - alone["race"]).max() > 1e-4  # the second member counts
+    members = json.loads((tmp_path / "ensemble" / "config.json").read_text())["training"]["members"]
+    assert [bool(member.get("backbone")) for member in members] == [True, False]
