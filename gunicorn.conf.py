@@ -7,6 +7,10 @@ memory for little gain on 2 cores. Override with WEB_CONCURRENCY / GUNICORN_THRE
 
 import os
 
+# The Procfile's server runs behind the platform's router: trust its one X-Forwarded-For hop
+# (dashboard.security.trust_proxies). This file is read before the app is imported.
+os.environ.setdefault("TRUSTED_PROXY_HOPS", "1")
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

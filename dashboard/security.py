@@ -10,6 +10,7 @@ import time
 from flask import Blueprint, Flask, Response, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from model.decode import MAX_BYTES
 
@@ -34,16 +35,38 @@ def content_security_policy(script_hashes: list[str]) -> str:
     )
 
 
-def limit_rate(server: Flask, api: Blueprint) -> Limiter:
-    """Per-client rate limit on the API, set by ``RATE_LIMIT`` (e.g. ``30/minute``); off when unset.
+def trust_proxies(server: Flask) -> None:
+    """Read the client's address from ``X-Forwarded-For`` across ``TRUSTED_PROXY_HOPS`` proxies.
 
-    Storage is in memory, per worker process: with the single gunicorn worker we deploy,
-    that is the whole server.
+    A Heroku-style router forwards every request, so without this the rate limit would see
+    one client, the router. Only the hops trusted here are believed: an ``X-Forwarded-For``
+    a client wrote itself, beyond them, is ignored. ``gunicorn.conf.py`` (the Procfile's
+    server) defaults to 1 hop; ``python -m dashboard.app`` (``make run``) to none.
+    """
+    hops = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+    if hops:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def limit_rate(server: Flask, api: Blueprint) -> Limiter:
+    """Per-client rate limits on the API, off unless set.
+
+    ``RATE_LIMIT`` (e.g. ``30/minute``) covers the API; ``EXPLAIN_RATE_LIMIT`` (e.g.
+    ``5/minute``) replaces it on ``/explain``, which costs about a hundred predictions of CPU;
+    ``/health`` is never limited, so the platform's health check cannot be refused. Storage is
+    in memory, per worker process, which with the one gunicorn worker we deploy is the whole
+    server; several dynos share counts through ``RATE_LIMIT_STORAGE_URI`` (e.g.
+    ``redis://host:6379``, with the ``redis`` package installed).
     """
     rate = os.environ.get("RATE_LIMIT", "").strip()
-    limiter = Limiter(get_remote_address, app=server, storage_uri="memory://", enabled=bool(rate), headers_enabled=True)
+    explain_rate = os.environ.get("EXPLAIN_RATE_LIMIT", "").strip()
+    storage = os.environ.get("RATE_LIMIT_STORAGE_URI", "memory://").strip() or "memory://"
+    limiter = Limiter(get_remote_address, app=server, storage_uri=storage, enabled=bool(rate or explain_rate), headers_enabled=True)
     if rate:
-        limiter.limit(rate)(api)
+        limiter.limit(rate, exempt_when=lambda: request.endpoint == "api.health")(api)
+    if explain_rate:
+        # A route's own limit replaces the blueprint's; it is checked by the wrapper, so the wrapper must be the view.
+        server.view_functions["api.explain"] = limiter.limit(explain_rate)(server.view_functions["api.explain"])
     return limiter
 
 

@@ -2,23 +2,33 @@
 
 Usage: ``python -m training.robustness [--model-dir model]``
 
-Each validation crop is degraded (grayscale, blur, darkening, heavy JPEG compression)
-before the shared preprocessing, and the figures are compared with the clean ones.
-Writes ``model/robustness.json`` and prints a Markdown table.
+Two checks, both on val faces:
+
+- **crops**: each validation crop is degraded (grayscale, blur, darkening, heavy JPEG
+  compression) before the shared preprocessing, and the figures are compared with the clean ones;
+- **photos**: each face is put back into a photo the way people take them: shrunk or enlarged,
+  tilted and placed off-centre on a larger background, re-lit (brightness, contrast, a colour
+  cast) and recompressed as JPEG. ``Predictor`` then reads the whole photo, detection and
+  alignment included, and the figures are compared with the same faces read as clean crops.
+
+Writes ``model/robustness.json`` and prints Markdown tables.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 from collections.abc import Callable
 
+import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from model.config import ModelConfig
+from model.predictor import FacePrediction, Predictor
 from model.runtime import load_network
 from training.cli import artifact_parser
-from training.dataset import load_splits
+from training.dataset import FaceLabel, iter_images, load_splits, parse_name, read_split
 from training.evaluate import evaluate_arrays
 
 
@@ -37,8 +47,60 @@ CORRUPTIONS: dict[str, Callable[[Image.Image], Image.Image] | None] = {
 }
 
 
+def as_photo(face: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A UTKFace crop put back into a 640x480 photo: re-framed, tilted, re-lit and recompressed."""
+    side = int(rng.uniform(110, 300))
+    crop = face.convert("RGBA").resize((side, side), Image.Resampling.BICUBIC).rotate(rng.uniform(-12, 12), Image.Resampling.BICUBIC, expand=True)
+    top, bottom = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    gradient = np.linspace(0, 1, 480)[:, None, None]
+    background = (1 - gradient) * top + gradient * bottom + rng.normal(0, 8, (480, 640, 3))
+    photo = Image.fromarray(np.clip(background, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(2))
+    photo.paste(crop, (int(rng.integers(0, 640 - crop.width)), int(rng.integers(0, 480 - crop.height))), crop)  # transparent corners
+    photo = ImageEnhance.Brightness(photo).enhance(rng.uniform(0.55, 1.35))
+    photo = ImageEnhance.Contrast(photo).enhance(rng.uniform(0.7, 1.3))
+    cast = np.asarray(photo, np.float32) * rng.uniform(0.85, 1.15, 3)
+    return _jpeg(Image.fromarray(np.clip(cast, 0, 255).astype(np.uint8)), quality=int(rng.integers(35, 85)))
+
+
+def _top(probabilities: dict[str, float]) -> str:
+    return max(probabilities, key=probabilities.get)
+
+
+def _summary(predictions: list[FacePrediction | None], labels: list[FaceLabel]) -> dict:
+    """Figures over all faces; a face that was not found counts as wrong and is left out of the MAE."""
+    found = [(prediction, label) for prediction, label in zip(predictions, labels, strict=True) if prediction is not None]
+    return {
+        "n_images": len(labels),
+        "faces_found": round(len(found) / len(labels), 4),
+        "age_mae": round(float(np.mean([abs(p.age - label.age) for p, label in found])), 4),
+        "gender_accuracy": round(sum(_top(p.gender) == list(p.gender)[label.gender] for p, label in found) / len(labels), 4),
+        "race_accuracy": round(sum(_top(p.race) == list(p.race)[label.race] for p, label in found) / len(labels), 4),
+    }
+
+
+def photo_check(args: argparse.Namespace, count: int, seed: int = 7) -> dict:
+    """The first ``count`` val faces as clean crops and as whole photos through ``Predictor``; a face not found counts as wrong."""
+    predictor = Predictor(args.model_dir)
+    split_of = read_split(args.split)
+    rng = np.random.default_rng(seed)
+    labels, crops, photos = [], [], []
+    for name, data in iter_images(args.data):
+        if split_of.get(name) != "val":
+            continue
+        face = Image.open(io.BytesIO(data)).convert("RGB")
+        labels.append(parse_name(name))
+        crops.append(predictor.predict(face, aligned=True)[0])
+        found = predictor.predict(as_photo(face, rng))
+        photos.append(max(found, key=lambda f: f.box[2] * f.box[3]) if found else None)
+        if len(labels) == count:
+            break
+    return {"clean crops": _summary(crops, labels), "whole photos (re-framed, re-lit, JPEG)": _summary(photos, labels)}
+
+
 def main(argv: list[str] | None = None) -> dict:
-    args = artifact_parser("python -m training.robustness", __doc__).parse_args(argv)
+    parser = artifact_parser("python -m training.robustness", __doc__)
+    parser.add_argument("--photos", type=int, default=600, help="val faces to put back into whole photos")
+    args = parser.parse_args(argv)
     config = ModelConfig.from_file(args.model_dir / "config.json")
     network = load_network(args.model_dir, config)
     results = {}
@@ -46,13 +108,17 @@ def main(argv: list[str] | None = None) -> dict:
         val = load_splits(args.data, args.split, config.input_size, splits=("val",), corrupt=corrupt)["val"]
         metrics = evaluate_arrays(network, config, val)
         results[name] = {key: metrics[key] for key in ("n_images", "age_mae", "gender_accuracy", "race_accuracy")}
-    (args.model_dir / "robustness.json").write_text(json.dumps({"split": "val", "results": results}, indent=2) + "\n")
+    photos = photo_check(args, args.photos)
+    (args.model_dir / "robustness.json").write_text(json.dumps({"split": "val", "results": results, "photos": photos}, indent=2) + "\n")
     clean = results["clean"]
     print("| validation faces | age MAE (years) | gender accuracy | race accuracy |\n|---|---|---|---|")
     for name, row in results.items():
         delta = "" if name == "clean" else f" ({row['gender_accuracy'] - clean['gender_accuracy']:+.1%})"
         print(f"| {name} | {row['age_mae']:.2f} | {row['gender_accuracy']:.1%}{delta} | {row['race_accuracy']:.1%} |")
-    return results
+    print(f"\n| first {args.photos} val faces | faces found | age MAE (years) | gender accuracy | race accuracy |\n|---|---|---|---|---|")
+    for name, row in photos.items():
+        print(f"| {name} | {row['faces_found']:.1%} | {row['age_mae']:.2f} | {row['gender_accuracy']:.1%} | {row['race_accuracy']:.1%} |")
+    return {**results, **photos}
 
 
 if __name__ == "__main__":

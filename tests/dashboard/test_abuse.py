@@ -67,13 +67,49 @@ def test_api_answers_mutated_images_with_2xx_or_4xx(client, data):
 
 def test_rate_limit_is_off_by_default_and_configurable(monkeypatch, fixture_bytes):
     unlimited = create_app().server.test_client()
-    assert all(unlimited.get("/api/v1/health").status_code == 200 for _ in range(30))
+    assert all(unlimited.get("/api/v1/model").status_code == 200 for _ in range(30))
     monkeypatch.setenv("RATE_LIMIT", "5/minute")
     limited = create_app().server.test_client()
-    statuses = [limited.get("/api/v1/health").status_code for _ in range(7)]
+    statuses = [limited.get("/api/v1/model").status_code for _ in range(7)]
     assert statuses == [200] * 5 + [429] * 2
-    body = limited.get("/api/v1/health").get_json()
+    body = limited.get("/api/v1/model").get_json()
     assert body["error"]["code"] == "rate_limited"
+
+
+def behind_the_router(client, forwarded_for: str, path: str = "/api/v1/model", **kwargs):
+    """A request as the platform's router (10.1.2.3) passes it on, having appended the client's address."""
+    return client.get(path, headers={"X-Forwarded-For": forwarded_for}, environ_base={"REMOTE_ADDR": "10.1.2.3"}, **kwargs)
+
+
+def test_behind_one_trusted_proxy_each_client_has_its_own_budget_and_health_is_never_limited(monkeypatch):
+    monkeypatch.setenv("RATE_LIMIT", "5/minute")
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "1")
+    client = create_app().server.test_client()
+    a = [behind_the_router(client, "203.0.113.7") for _ in range(6)]
+    assert [response.status_code for response in a] == [200] * 5 + [429]
+    assert a[-1].get_json()["error"]["code"] == "rate_limited"
+    assert behind_the_router(client, "198.51.100.9").status_code == 200  # client B
+    # Client A writes its own X-Forwarded-For; the router appends the real address, and only that hop is trusted.
+    assert behind_the_router(client, "192.0.2.99, 203.0.113.7").status_code == 429
+    assert all(behind_the_router(client, "203.0.113.7", "/api/v1/health").status_code == 200 for _ in range(10))
+
+
+def test_without_trusted_proxies_forwarded_addresses_are_ignored(monkeypatch):
+    monkeypatch.setenv("RATE_LIMIT", "2/minute")
+    monkeypatch.delenv("TRUSTED_PROXY_HOPS", raising=False)
+    client = create_app().server.test_client()
+    statuses = [behind_the_router(client, f"203.0.113.{i}").status_code for i in range(3)]
+    assert statuses == [200, 200, 429]  # every request is the router's
+
+
+def test_explain_has_its_own_tighter_budget(monkeypatch, fixture_bytes):
+    monkeypatch.setenv("RATE_LIMIT", "30/minute")
+    monkeypatch.setenv("EXPLAIN_RATE_LIMIT", "1/minute")
+    client = create_app().server.test_client()
+    first = client.post("/api/v1/explain?target=height", data=fixture_bytes("utkface_crop.jpg"), content_type="image/jpeg")
+    second = client.post("/api/v1/explain?target=height", data=fixture_bytes("utkface_crop.jpg"), content_type="image/jpeg")
+    assert first.status_code in (400, 501) and second.status_code == 429
+    assert client.post("/api/v1/predict", data=fixture_bytes("utkface_crop.jpg"), content_type="image/jpeg").status_code == 200
 
 
 def _files_under(folder: Path) -> set[Path]:

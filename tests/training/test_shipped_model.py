@@ -9,6 +9,7 @@ from model.config import MODEL_DIR, ModelConfig
 from model.runtime import Network, load_network
 from training.dataset import load_splits
 from training.evaluate import evaluate_arrays, predict_arrays
+from training.metrics import reliability
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +20,12 @@ def test_split(datasets):
 
 def test_artifacts_are_complete_and_small():
     names = ("face2data.keras", "face2data.tflite", "history.csv", "config.json", "metrics.json")
-    assert sum((MODEL_DIR / name).stat().st_size for name in names) < 20 * 2**20
+    assert all((MODEL_DIR / name).is_file() for name in names)
+    artifacts = [path for path in MODEL_DIR.rglob("*") if path.is_file() and path.suffix != ".py" and "__pycache__" not in path.parts]
+    assert sum(path.stat().st_size for path in artifacts) <= 30 * 10**6
     config = json.loads((MODEL_DIR / "config.json").read_text())
     assert config["wall_time_s"] > 60 and config["machine"] and config["dataset"]["sha256"]
+    assert set(config["calibration"]["temperatures"]) == {"gender", "race"}
 
 
 def test_shipped_tflite_reproduces_metrics_json(test_split):
@@ -32,6 +36,13 @@ def test_shipped_tflite_reproduces_metrics_json(test_split):
     assert abs(measured["age_mae"] - recorded["age_mae"]) <= 0.1
     assert abs(measured["gender_accuracy"] - recorded["gender_accuracy"]) <= 0.005
     assert abs(measured["race_accuracy"] - recorded["race_accuracy"]) <= 0.005
+    # The served probabilities are the calibrated ones, and calibrated they are on test.
+    calibration = recorded["calibration"]
+    for head in ("gender", "race"):
+        assert calibration[head]["ece_after"] <= 0.03
+        assert calibration[head]["temperature"] == pytest.approx(config.temperatures[head], abs=1e-4)
+        recount = reliability(predict_arrays(load_network(MODEL_DIR, config), test_split)[head], getattr(test_split, head))
+        assert recount["ece"] == pytest.approx(calibration[head]["ece_after"], abs=2e-3)
 
 
 def test_litert_and_keras_agree_on_the_test_split(test_split):
