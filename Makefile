@@ -3,41 +3,46 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 DATASETS ?= ../shared/datasets
-EPOCHS ?= 70
-FINE_TUNE_EPOCHS ?= 24
-MIXUP_EPOCHS ?= 46
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # The dataset and its canonical split, as every training and evaluation command takes them.
 DATA := --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
-TRAIN := $(BIN)/python -m training.train $(DATA) --verbose 2
+FINETUNE := $(BIN)/python -m training.finetune $(DATA) --verbose 2
+FAST_TESTS := not training and not full_split and not browser and not subprocesses
 
-.PHONY: run serve test lint train export evaluate detector template dataset-summary benchmark benchmark-explain deploy-check load robustness compare-peers screenshots clean
+.PHONY: run serve test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain deploy-check load robustness compare-peers screenshots clean
 
-$(BIN)/.installed: requirements.txt requirements-train.txt requirements-explain.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+# Two installs in one venv: serving (what `make run` needs: the app and SHAP) and, on top, development
+# (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
+$(BIN)/.serving: requirements.txt requirements-explain.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-explain.txt
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.serving requirements-train.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(BIN)/.installed  ## serve the dashboard and the API at http://127.0.0.1:8050
+run: $(BIN)/.serving  ## serve the dashboard and the API at http://127.0.0.1:8050 (serving requirements only)
 	$(BIN)/python -m dashboard.app
 
 test: $(BIN)/.installed  ## the whole test suite
 	$(BIN)/python -m pytest
 
+test-fast: $(BIN)/.installed  ## the edit-test loop: no training, no whole-split sweeps, no browser, no TensorFlow subprocesses
+	$(BIN)/python -m pytest -m "$(FAST_TESTS)"
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-serve: $(BIN)/.installed  ## the Procfile's production server (gunicorn) on $$PORT (default 8050)
+serve: $(BIN)/.serving  ## the Procfile's production server (gunicorn) on $$PORT (default 8050)
 	$(BIN)/gunicorn dashboard.app:server --config gunicorn.conf.py
 
-train: $(BIN)/.installed  ## the shipped model: 64 px from scratch fine-tuned at 96 px, averaged with a 96 px network trained from scratch with mixup (46 epochs); exported, evaluated on test
-	$(TRAIN) --epochs $(EPOCHS) --out runs/stage1
-	$(TRAIN) --image-size 96 --initial-weights runs/stage1/face2data.keras --epochs $(FINE_TUNE_EPOCHS) --learning-rate 5e-4 --warmup-epochs 1 --weight-decay 1e-3 --out runs/ft96
-	$(TRAIN) --image-size 96 --epochs $(MIXUP_EPOCHS) --mixup 0.2 --ema 0.99 --seed 13 --out runs/mix96
-	$(BIN)/python -m training.ensemble --members runs/ft96 runs/mix96 --mirror no --out model
-	$(MAKE) export evaluate dataset-summary
+train: $(BIN)/.installed  ## the shipped model: pretrained FaceRes at 160 px, blocks 7-13 and the heads fine-tuned on UTKFace (16 epochs); exported, calibrated on val, evaluated on test
+	$(FINETUNE) --image-size 160 --frozen-blocks 6 --views 4 --epochs 16 --learning-rate 5e-4 --out runs/faceres160
+	$(BIN)/python -m training.ensemble --members runs/faceres160 --mirror no --out model
+	$(MAKE) export calibrate evaluate dataset-summary
 
 detector: $(BIN)/.installed  ## MTCNN networks to LiteRT (model/detector/), then the alignment template
 	$(BIN)/python -m training.export_detector
@@ -51,6 +56,9 @@ dataset-summary: $(BIN)/.installed
 
 export: $(BIN)/.installed
 	$(BIN)/python -m training.export --model-dir model $(DATA)
+
+calibrate: $(BIN)/.installed  ## fit the gender and race temperatures on val -> model/config.json
+	$(BIN)/python -m training.calibrate --model-dir model $(DATA)
 
 evaluate: $(BIN)/.installed
 	$(BIN)/python -m training.evaluate --model-dir model $(DATA)

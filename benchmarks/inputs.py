@@ -26,3 +26,8 @@ def benchmark_photos() -> dict[str, bytes]:
         "12 MP, one face": _jpeg(twelve),
         "group, 6 faces": (FIXTURES / "group.jpg").read_bytes(),
     }
+
+
+def benchmark_face() -> Image.Image:
+    """One UTKFace-style aligned crop, for timing the network alone."""
+    return Image.open(FIXTURES / "utkface_crop.jpg").convert("RGB")

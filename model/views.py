@@ -1,7 +1,7 @@
 """Test-time views: the looks at one face whose outputs the model averages.
 
 Training shows the network mirrored faces and random zooms into the crop (scale 0.85..1,
-see ``training.pipeline``), so a face seen at the training's average zoom, and the mirror
+see ``training.augment``), so a face seen at the training's average zoom, and the mirror
 image of each view, are all pictures it knows. Averaging their outputs is a free ensemble:
 on the validation split it cut the error of every single network's heads. The shipped model,
 already an average of two networks, is served without them to keep explanations under 2 s

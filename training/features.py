@@ -15,13 +15,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training.pipeline import augment
+from training.augment import augment
 
 log = logging.getLogger(__name__)
 
 
 def view_images(images: np.ndarray, view: int, seed: int, batch_size: int = 256) -> np.ndarray:
-    """View ``view`` of every face: 0 the face, 1 its mirror, 2+ an augmented copy (``training.pipeline.augment``)."""
+    """View ``view`` of every face: 0 the face, 1 its mirror, 2+ an augmented copy (``training.augment.augment``)."""
     if view == 0:
         return images
     if view == 1:

@@ -4,28 +4,34 @@ Usage: ``python -m training.finetune --data PATH --split PATH --epochs N --out D
 
 The first ``--frozen-blocks`` blocks keep their pretrained weights; their output for each
 training face and view is computed once (``training.features``), and the remaining blocks and
-the heads train on it, choosing the epoch on val. Writes what ``training.train`` writes:
-``face2data.keras`` (uint8 RGB faces in, ``age``, ``gender``, ``race`` out), ``history.csv``
-and ``config.json``.
+the heads train on it, choosing the epoch on val. Writes ``face2data.keras`` (uint8 RGB faces
+in, ``age``, ``gender``, ``race`` out; the best epoch, without optimizer state), ``history.csv``
+(one row per epoch, train and ``val_`` columns) and ``config.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import platform
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
-from model.labels import CLASSES
+from model.labels import CLASSES, GENDERS, MAX_AGE, RACES
 from training import faceres
 from training.dataset import SplitArrays, load_splits_cached, sha256_of
 from training.features import ViewBatches, cached_views
-from training.train import SelectionError, compile_model, write_config
+from training.losses import age_distribution_loss, mae
 
 log = logging.getLogger("training.finetune")
+PIXELS = "inside the model: RGB to BGR (in the first convolution's kernel) minus the caffe means [103.939, 116.779, 123.68], no scaling"
+"""What the network does to the uint8 pixels it is given: FaceRes's own preprocessing (``training.faceres``)."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -57,6 +63,81 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.views < 1:
         parser.error("--views must be at least 1")
     return args
+
+
+def compile_model(model: keras.Model, args: argparse.Namespace, steps_per_epoch: int) -> None:
+    """Loss per named output, AdamW with a warm-up then cosine schedule."""
+    warmup_steps = min(args.warmup_epochs, args.epochs - 1) * steps_per_epoch
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=args.learning_rate / 10 if warmup_steps else args.learning_rate,
+        decay_steps=max(1, (args.epochs * steps_per_epoch) - warmup_steps),
+        warmup_target=args.learning_rate if warmup_steps else None,
+        warmup_steps=warmup_steps,
+        alpha=0.01,
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay, use_ema=args.ema > 0, ema_momentum=args.ema or 0.99),
+        loss={
+            "age": age_distribution_loss,
+            "gender": keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
+            "race": keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
+        },
+        loss_weights={"age": 0.5, "gender": 1.0, "race": 1.0},
+        metrics={"age": [mae], "gender": ["accuracy"], "race": ["accuracy"]},
+    )
+
+
+class SelectionError(keras.callbacks.Callback):
+    """Adds ``val_selection_error`` to each epoch's logs: the figure that picks the checkpoint.
+
+    ``val_loss`` is a poor choice here: the age cross-entropy keeps rising as the age
+    distribution sharpens while the age MAE and both accuracies still improve. This sums what
+    users see instead: age MAE in tens of years plus the gender and race error rates.
+    """
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None and "val_age_mae" in logs:
+            logs["val_selection_error"] = logs["val_age_mae"] / 10 + (1 - logs["val_gender_accuracy"]) + (1 - logs["val_race_accuracy"])
+
+
+def write_config(
+    path: Path,
+    args: argparse.Namespace,
+    data_sha256: str,
+    wall_time_s: float,
+    best_epoch: int,
+    sizes: dict,
+    recipe: dict,
+) -> None:
+    """config.json: everything serving needs (input, labels) and everything to reproduce the run (``recipe``: the fine-tuning's own settings)."""
+    config = {
+        "input": {"size": args.image_size, "channels": 3, "dtype": "uint8", "color": "RGB"},
+        "labels": {"gender": list(GENDERS), "race": list(RACES), "age_years": [0, MAX_AGE]},
+        "outputs": {
+            "age": "probability of each age 0..116 years",
+            "gender": "probabilities in labels.gender order",
+            "race": "probabilities in labels.race order",
+        },
+        "preprocessing": f"model.preprocess.preprocess: aligned UTKFace-geometry crop, RGB, bicubic resize to input.size; {PIXELS}",
+        # The face alone (model.views): its mirror was measured and not kept (docs/model.md).
+        "test_time_augmentation": {"mirror": False, "zooms": [1.0]},
+        "training": {
+            "epochs": args.epochs,
+            "best_epoch": best_epoch,
+            "batch_size": args.batch_size,
+            "learning_rate": args.learning_rate,
+            "warmup_epochs": args.warmup_epochs,
+            "weight_decay": args.weight_decay,
+            "label_smoothing": args.label_smoothing,
+            **recipe,
+            "seed": args.seed,
+            "images": sizes,
+        },
+        "dataset": {"source": Path(args.data).name, "sha256": data_sha256},
+        "wall_time_s": round(wall_time_s, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, TensorFlow {tf.__version__}",
+    }
+    path.write_text(json.dumps(config, indent=2) + "\n")
 
 
 def targets_of(arrays: SplitArrays) -> dict[str, np.ndarray]:

@@ -15,6 +15,8 @@ from dashboard.layout import read_history
 from model.config import MODEL_DIR
 from tests.conftest import FIXTURES, require
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def page():

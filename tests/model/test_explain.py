@@ -3,11 +3,14 @@
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from model.explain import attribution_map, blurred, output_function
 from model.predictor import get_predictor
 from training.dataset import iter_images, read_split
+
+pytestmark = pytest.mark.full_split
 
 FACES = 50
 FRACTION = 0.2

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from model.calibration import calibrate
 from model.config import MODEL_DIR, load_config
-from model.runtime import load_network
+from model.runtime import Network, load_network
 from model.views import average_views, views_of, zoom
 
 
@@ -49,15 +50,20 @@ def test_views_without_mirror_are_only_the_zooms():
     assert np.array_equal(views[:3], faces) and np.array_equal(views[3:], zoom(faces, 0.9))
 
 
-def test_shipped_network_averages_the_views_its_config_names():
+def test_network_averages_every_view_then_calibrates():
     config = load_config()
-    network = load_network(MODEL_DIR, config)
-    zooms, mirror = config.test_time_zooms, config.test_time_mirror
-    assert network.zooms == zooms and network.mirror == mirror and len(zooms) >= 1
+    shipped = load_network(MODEL_DIR, config)
+    assert (shipped.zooms, shipped.mirror, shipped.temperatures) == (config.test_time_zooms, config.test_time_mirror, config.temperatures)
     faces = np.random.default_rng(1).integers(0, 255, (2, config.input_size, config.input_size, 3), dtype=np.uint8)
-    raw = network.run(views_of(faces, zooms, mirror))
-    predicted = network.predict(faces)
-    views = len(zooms) * (2 if mirror else 1)
-    for name in ("age", "gender", "race"):
-        assert np.allclose(predicted[name], raw[name].reshape(views, -1, raw[name].shape[1]).mean(axis=0), atol=1e-6)
-        assert np.allclose(predicted[name].sum(axis=1), 1, atol=1e-4)
+    # The shipped views, and zooms with mirrors, which the shipped config does not use but a config may name.
+    for zooms, mirror in ((config.test_time_zooms, config.test_time_mirror), ((1.0, 0.9), True)):
+        network = Network(MODEL_DIR / "face2data.tflite", zooms=zooms, mirror=mirror, temperatures=config.temperatures)
+        raw = network.run(views_of(faces, zooms, mirror))
+        views = len(zooms) * (2 if mirror else 1)
+        expected = calibrate({name: values.reshape(views, -1, values.shape[1]).mean(axis=0) for name, values in raw.items()}, config.temperatures)
+        predicted = network.predict(faces)
+        for name in ("age", "gender", "race"):
+            assert np.allclose(predicted[name], expected[name], atol=1e-6)
+            assert np.allclose(predicted[name].sum(axis=1), 1, atol=1e-4)
+        if views > 1:
+            assert not np.allclose(predicted["race"], calibrate({"race": raw["race"][:2]}, config.temperatures)["race"], atol=1e-4)

@@ -6,10 +6,10 @@ import pytest
 from tests.conftest import ROOT
 
 
+@pytest.mark.subprocesses
 @pytest.mark.parametrize(
     ("module", "flag"),
     [
-        ("training.train", "--epochs"),
         ("training.finetune", "--frozen-blocks"),
         ("training.calibrate", "--model-dir"),
         ("training.evaluate", "--model-dir"),
@@ -27,31 +27,18 @@ def test_every_command_line_tool_explains_itself(module, flag):
     assert result.returncode == 0 and flag in result.stdout and "usage:" in result.stdout
 
 
-def test_train_refuses_zero_epochs():
-    result = subprocess.run(
-        [sys.executable, "-m", "training.train", "--data", "x", "--split", "y", "--epochs", "0", "--out", "z"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2 and "--epochs must be at least 1" in result.stderr
+def test_finetune_refuses_bad_settings(capsys):
+    from training.finetune import parse_args
 
-
-@pytest.mark.parametrize(
-    ("option", "attribute", "message"),
-    [
-        ("--mixup", "mixup", "--mixup must be 0 (off) or a positive alpha"),
-    ],
-)
-def test_train_refuses_negative_regularisation_settings(capsys, option, attribute, message):
-    from training.train import parse_args
-
-    base = ["--data", "x", "--split", "y", "--epochs", "1", "--out", "z"]
-    assert getattr(parse_args([*base, option, "0.2"]), attribute) == 0.2
-    with pytest.raises(SystemExit):
-        parse_args([*base, option, "-0.2"])
-    assert message in capsys.readouterr().err
+    base = ["--data", "x", "--split", "y", "--out", "z"]
+    for option, message in (
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--epochs", "1", "--frozen-blocks", "13"], "--frozen-blocks must be between 0 and 12"),
+        (["--epochs", "1", "--views", "0"], "--views must be at least 1"),
+    ):
+        with pytest.raises(SystemExit):
+            parse_args([*base, *option])
+        assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("option", [["--zooms", "1.0", "0.9"], ["--mirror", "no"]])

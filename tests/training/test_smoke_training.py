@@ -1,4 +1,4 @@
-"""Train one epoch on a few dozen real UTKFace images, then export and evaluate the result."""
+"""Fine-tune FaceRes for one epoch on a few dozen real UTKFace images, then export, calibrate and evaluate the result."""
 
 import json
 import tarfile
@@ -11,9 +11,11 @@ import pytest
 from PIL import Image
 
 from model.predictor import Predictor
-from training import evaluate, export
+from training import calibrate, evaluate, export, faceres
 from training.dataset import read_split
-from training.train import parse_args, train
+from training.finetune import finetune, parse_args
+
+pytestmark = pytest.mark.training
 
 
 @pytest.fixture(scope="module")
@@ -37,48 +39,36 @@ def small_utkface(datasets, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(small_utkface, datasets, tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("run")
-    args = parse_args(
-        [
-            "--data",
-            str(small_utkface),
-            "--split",
-            str(datasets / "utkface_split.csv"),
-            "--epochs",
-            "1",
-            "--out",
-            str(work / "out"),
-            "--batch-size",
-            "16",
-            "--cache",
-            str(work / "cache"),
-            "--verbose",
-            "0",
-        ]
-    )
-    return train(args)
+    return fine_tune(small_utkface, datasets, tmp_path_factory.mktemp("run") / "out")
 
 
-def train_one_epoch_from(trained: Path, small_utkface: Path, datasets: Path, out: Path, *options: str) -> Path:
-    """One epoch on the small dataset starting from the ``trained`` run's weights; returns the new run's folder.
-
-    The cache sits beside ``out`` so the runs of one test share their decoded faces.
-    """
+def fine_tune(small_utkface: Path, datasets: Path, out: Path, *options: str) -> Path:
+    """One epoch at 64 px with blocks 12-13 trained; the cache sits beside ``out`` so the runs of one test share it."""
     common = ["--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(out)]
-    start = ["--cache", str(out.parent / "cache"), "--verbose", "0", "--initial-weights", str(trained / "face2data.keras")]
-    return train(parse_args([*common, *start, *options]))
+    small = ["--image-size", "64", "--frozen-blocks", "11", "--views", "2", "--batch-size", "16", "--warmup-epochs", "0"]
+    return finetune(parse_args([*common, *small, "--cache", str(out.parent / "cache"), "--verbose", "0", *options]))
 
 
-def test_training_writes_every_artifact(trained):
+def pretrained_kernel(layer: str) -> np.ndarray:
+    """The kernel of one FaceRes layer as the package ships it."""
+    network = faceres.stem(64, len(faceres.BLOCKS))
+    faceres.load_pretrained(network, faceres.read_graph()[1])
+    return np.asarray(network.get_layer(layer).weights[0])
+
+
+def test_fine_tuning_writes_every_artifact(trained):
     assert {"face2data.keras", "history.csv", "config.json"} <= {path.name for path in trained.iterdir()}
     history = pd.read_csv(trained / "history.csv")
-    for column in ("loss", "gender_accuracy", "race_accuracy", "age_mae"):
-        assert column in history and f"val_{column}" in history
+    for column in ("loss", "gender_accuracy", "race_accuracy", "age_mae", "selection_error"):
+        assert f"val_{column}" in history
     assert len(history) == 1
     config = json.loads((trained / "config.json").read_text())
     assert config["input"]["size"] == 64 and config["labels"]["race"] == ["White", "Black", "Asian", "Indian", "Others"]
     assert config["training"]["images"] == {"train": 32, "val": 16}
+    assert config["training"]["frozen_blocks"] == 11 and config["training"]["backbone"].startswith("HSE FaceRes")
+    assert "BGR" in config["preprocessing"] and "caffe means" in config["preprocessing"]
     assert config["wall_time_s"] > 0 and "CPU" in config["machine"] and len(config["dataset"]["sha256"]) > 20
+    assert len(list((trained.parent / "cache").glob("faceres-64px-11blocks-*-train-2views.npy"))) == 1
 
 
 def test_saved_model_loads_with_three_named_outputs(trained):
@@ -88,72 +78,35 @@ def test_saved_model_loads_with_three_named_outputs(trained):
     assert getattr(model, "optimizer", None) is None  # shipped without optimizer state
 
 
-def test_export_matches_keras_and_evaluation_writes_metrics(trained, small_utkface, datasets, tmp_path):
+def test_the_stem_keeps_its_pretrained_weights_and_the_top_trains(small_utkface, datasets, tmp_path):
+    run = fine_tune(small_utkface, datasets, tmp_path / "tuned", "--learning-rate", "1e-2")
+    tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
+    for name, changed in (("conv1", False), ("conv_pw_11", False), ("conv_pw_13", True)):
+        same = np.array_equal(np.asarray(tuned.get_layer(name).weights[0]), pretrained_kernel(name))
+        assert same != changed, name
+
+
+def test_export_calibration_and_evaluation_write_what_serving_reads(trained, small_utkface, datasets, tmp_path):
     common = ["--model-dir", str(trained), "--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--cache", str(tmp_path)]
     assert export.main(common) <= export.TOLERANCE
+    temperatures = calibrate.main(common)
+    assert set(json.loads((trained / "config.json").read_text())["calibration"]["temperatures"]) == set(temperatures) == {"gender", "race"}
     metrics = evaluate.main(common)
-    assert metrics["n_images"] == 16
+    assert metrics["n_images"] == 16 and {"ece_before", "ece_after", "before", "after"} <= set(metrics["calibration"]["race"])
     assert json.loads((trained / "metrics.json").read_text()) == json.loads(json.dumps(metrics))
     faces = Predictor(trained).predict(Image.open(next(small_utkface.iterdir())).convert("RGB"))
     assert faces and abs(sum(faces[0].race.values()) - 1) < 1e-4
 
 
-def test_fine_tuning_at_another_size_starts_from_given_weights(trained, small_utkface, datasets, tmp_path):
-    run = train_one_epoch_from(
-        trained, small_utkface, datasets, tmp_path / "tuned", "--batch-size", "16", "--image-size", "48", "--learning-rate", "0"
-    )
-    tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
-    source = keras.saving.load_model(trained / "face2data.keras", compile=False)
-    assert tuned.input_shape == (None, 48, 48, 3)
-    # With a zero learning rate only batch-norm statistics may move: every convolution kernel is the source's.
-    kernels = [(a, b) for a, b in zip(source.weights, tuned.weights, strict=True) if "kernel" in a.path]
-    assert kernels and all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in kernels)
-    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["training"]["initial_weights"].endswith("face2data.keras")
-
-
-def test_weight_averaging_ships_the_average_not_the_last_weights(trained, small_utkface, datasets, tmp_path):
-    source = keras.saving.load_model(trained / "face2data.keras", compile=False)
+def test_weight_averaging_ships_the_average_not_the_last_weights(small_utkface, datasets, tmp_path):
+    source = pretrained_kernel("conv_pw_13")
 
     def kernel_change(*extra: str) -> float:
-        run = train_one_epoch_from(
-            trained, small_utkface, datasets, tmp_path / f"run{len(extra)}", "--batch-size", "8", "--learning-rate", "1e-2", *extra
-        )
+        run = fine_tune(small_utkface, datasets, tmp_path / f"run{len(extra)}", "--batch-size", "8", "--learning-rate", "1e-2", *extra)
         tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
-        pairs = [(a, b) for a, b in zip(source.weights, tuned.weights, strict=True) if "kernel" in a.path]
-        return float(np.sqrt(sum(np.sum((np.asarray(a) - np.asarray(b)) ** 2) for a, b in pairs)))
+        return float(np.linalg.norm(np.asarray(tuned.get_layer("conv_pw_13").weights[0]) - source))
 
     # Four steps; an average with momentum ~1 stays at the weights after the first of them.
     averaged, last = kernel_change("--ema", "0.999999"), kernel_change()
     assert 0 < averaged < 0.8 * last, (averaged, last)
     assert json.loads((tmp_path / "run2" / "config.json").read_text())["training"]["ema_momentum"] == 0.999999
-
-
-def test_fine_tuned_faceres_keeps_its_stem_trains_its_top_and_joins_an_ensemble(trained, small_utkface, datasets, tmp_path):
-    from training import faceres
-    from training.ensemble import build
-    from training.finetune import finetune
-    from training.finetune import parse_args as finetune_args
-
-    common = ["--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--epochs", "1", "--out", str(tmp_path / "faceres")]
-    options = ["--image-size", "64", "--frozen-blocks", "11", "--views", "2", "--batch-size", "16", "--learning-rate", "1e-2", "--warmup-epochs", "0"]
-    run = finetune(finetune_args([*common, *options, "--cache", str(tmp_path / "cache"), "--verbose", "0"]))
-    config = json.loads((run / "config.json").read_text())
-    assert config["input"]["size"] == 64 and config["training"]["frozen_blocks"] == 11 and config["training"]["backbone"].startswith("HSE FaceRes")
-    assert len(list((tmp_path / "cache").glob("faceres-64px-11blocks-*-train-2views.npy"))) == 1
-    history = pd.read_csv(run / "history.csv")
-    assert len(history) == 1 and {"val_race_accuracy", "val_age_mae", "val_selection_error"} <= set(history)
-
-    tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
-    pretrained = faceres.stem(64, len(faceres.BLOCKS))
-    faceres.load_pretrained(pretrained, faceres.read_graph()[1])
-    for name, changed in (("conv1", False), ("conv_pw_11", False), ("conv_pw_13", True)):
-        same = np.array_equal(np.asarray(tuned.get_layer(name).weights[0]), np.asarray(pretrained.get_layer(name).weights[0]))
-        assert same != changed, name
-
-    ensemble = build([run, trained], tmp_path / "ensemble", mirror=False)
-    faces = np.random.default_rng(0).integers(0, 256, (3, 64, 64, 3), dtype=np.uint8)
-    together, alone = ensemble.predict_on_batch(faces), tuned.predict_on_batch(faces)
-    assert ensemble.input_shape == (None, 64, 64, 3) and together["race"].shape == (3, 5)
-    assert np.abs(together["race"] - alone["race"]).max() > 1e-4  # the second member counts
-    members = json.loads((tmp_path / "ensemble" / "config.json").read_text())["training"]["members"]
-    assert [bool(member.get("backbone")) for member in members] == [True, False]
