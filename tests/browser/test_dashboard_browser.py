@@ -65,7 +65,7 @@ def test_upload_a_photo_shows_boxes_and_three_charts(page, tmp_path):
         shown = set(driver.execute_script(f"return document.querySelector('.face-card {selector} .js-plotly-plot').data[0].y;"))
         assert labels <= shown, (selector, shown)
     assert "80% range" in card.text
-    assert elapsed < 5  # the measured figure is printed above; the 1 s target is checked by benchmarks/page_latency.py
+    assert elapsed < 5  # a ceiling against hangs, not a speed target: the figure itself is printed above
 
 
 def test_a_text_file_shows_an_error_alert(page, tmp_path):
@@ -113,11 +113,14 @@ def test_training_tab_draws_four_curves_from_history(page):
         assert names[:2] == ["train", "validation"] and names[2].startswith("best")
 
 
-@pytest.mark.parametrize("tab", ["Evaluation", "Dataset", "About & API"])
-def test_tabs_open_without_console_errors(page, tab):
+@pytest.mark.parametrize(
+    ("tab", "own_text"),
+    [("Evaluation", "Gender reliability"), ("Dataset", "labelled faces, split"), ("About & API", "How it works")],
+)
+def test_tabs_open_without_console_errors(page, tab, own_text):
     driver, _ = page
     driver.get_log("browser")  # drop what came before
     click(driver, By.LINK_TEXT, tab)
-    time.sleep(1.5)
-    assert driver.find_elements(By.CSS_SELECTOR, ".tab-pane.active")
+    # The clicked tab's own content, visible: not just any active pane.
+    WebDriverWait(driver, 60).until(lambda d: any(own_text in pane.text for pane in d.find_elements(By.CSS_SELECTOR, ".tab-pane.active")))
     assert severe_console_errors(driver) == []
