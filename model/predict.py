@@ -1,6 +1,6 @@
 """Command line: age, gender and race of every face in images or folders of images.
 
-Usage: ``python -m model.predict PATH... [--json] [--aligned]``
+Usage: ``python -m model.predict PATH... [--json] [--skip-detection]``
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ def iter_paths(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def predict_file(path: Path, aligned: bool) -> dict:
+def predict_file(path: Path, skip_detection: bool) -> dict:
     """``{"file", "faces"}`` for a readable image, ``{"file", "error"}`` otherwise."""
     try:
         image = decode_image(path.read_bytes())
     except (ImageError, OSError) as error:
         return {"file": str(path), "error": str(error)}
-    return {"file": str(path), "faces": [face.to_dict() for face in get_predictor().predict(image, aligned=aligned)]}
+    return {"file": str(path), "faces": [face.to_dict() for face in get_predictor().predict(image, skip_detection=skip_detection)]}
 
 
 def _top(head: dict) -> str:
@@ -62,11 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model.predict", description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="an image, or a folder of images")
     parser.add_argument("--json", action="store_true", help="print one JSON object per image (JSON lines)")
-    parser.add_argument("--aligned", action="store_true", help="images are already aligned face crops: skip detection")
+    parser.add_argument(
+        "--skip-detection",
+        "--aligned",
+        dest="skip_detection",
+        action="store_true",
+        help="images are already aligned face crops: read each whole (--aligned: the old name)",
+    )
     args = parser.parse_args(argv)
     failures = 0
     for path in iter_paths(args.paths):
-        result = predict_file(path, args.aligned)
+        result = predict_file(path, args.skip_detection)
         failures += "error" in result
         print(json.dumps(result) if args.json else format_table(result), flush=True)
     return 1 if failures else 0

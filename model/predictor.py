@@ -41,7 +41,8 @@ class FacePrediction:
     age_distribution: np.ndarray = field(repr=False)
     gender: dict[str, float]
     race: dict[str, float]
-    aligned: bool
+    detected: bool
+    """True when the face was found by detection and aligned; False when the whole image was read as one face."""
     crop: Image.Image = field(repr=False)
 
     def to_dict(self) -> dict:
@@ -55,7 +56,7 @@ class FacePrediction:
             "age_groups": {name: round(value, 4) for name, value in self.age_groups.items()},
             "gender": {"label": max(self.gender, key=self.gender.get), "probabilities": {k: round(v, 4) for k, v in self.gender.items()}},
             "race": {"label": max(self.race, key=self.race.get), "probabilities": {k: round(v, 4) for k, v in self.race.items()}},
-            "aligned": self.aligned,
+            "detected": self.detected,
         }
 
 
@@ -68,21 +69,21 @@ class Predictor:
         metrics_path = Path(model_dir) / "metrics.json"
         self.metrics: dict = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
 
-    def predict(self, image: Image.Image, aligned: bool = False, timings: dict[str, float] | None = None) -> list[FacePrediction]:
+    def predict(self, image: Image.Image, skip_detection: bool = False, timings: dict[str, float] | None = None) -> list[FacePrediction]:
         """Every face of an RGB photo, most confident first.
 
-        ``aligned=True`` skips detection and takes the whole image as one UTKFace-style crop.
-        Without it, a small square photo in which no face is found is taken whole as well,
-        and its prediction says ``aligned: False``. ``timings`` receives milliseconds per step.
+        ``skip_detection=True`` takes the whole image as one UTKFace-style crop, for faces
+        already cropped. Without it, a small square photo in which no face is found is taken
+        whole as well. Either way such a prediction says ``detected: False``. ``timings`` receives milliseconds per step.
         """
         timings = {} if timings is None else timings
         started = time.perf_counter()
-        faces = [] if aligned else detect_faces(image)
+        faces = [] if skip_detection else detect_faces(image)
         timings["detect_ms"] = round(1000 * (time.perf_counter() - started), 1)
         started = time.perf_counter()
         if faces:
             crops = [align_face(image, face) for face in faces]
-        elif aligned or _looks_like_a_crop(image):
+        elif skip_detection or _looks_like_a_crop(image):
             crops = [image]
         else:
             return []
@@ -93,7 +94,7 @@ class Predictor:
         timings["predict_ms"] = round(1000 * (time.perf_counter() - started), 1)
         whole = DetectedFace(box=(0.0, 0.0, float(image.width), float(image.height)), score=None, landmarks={})
         return [
-            self._face(face, crop, outputs, index, aligned=bool(faces))
+            self._face(face, crop, outputs, index, detected=bool(faces))
             for index, (face, crop) in enumerate(zip(faces or [whole], crops, strict=True))
         ]
 
@@ -101,7 +102,7 @@ class Predictor:
         """The network input of a predicted face: its aligned crop, preprocessed."""
         return preprocess(face.crop, self.config.input_size)
 
-    def _face(self, face: DetectedFace, crop: Image.Image, outputs: dict[str, np.ndarray], index: int, aligned: bool) -> FacePrediction:
+    def _face(self, face: DetectedFace, crop: Image.Image, outputs: dict[str, np.ndarray], index: int, detected: bool) -> FacePrediction:
         distribution = outputs["age"][index]
         return FacePrediction(
             box=face.box,
@@ -113,7 +114,7 @@ class Predictor:
             age_distribution=distribution,
             gender=dict(zip(self.config.genders, map(float, outputs["gender"][index]), strict=True)),
             race=dict(zip(self.config.races, map(float, outputs["race"][index]), strict=True)),
-            aligned=aligned,
+            detected=detected,
             crop=crop,
         )
 

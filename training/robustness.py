@@ -97,7 +97,7 @@ def photo_check(args: argparse.Namespace, count: int, seed: int = 7) -> dict:
             continue
         face = Image.open(io.BytesIO(data)).convert("RGB")
         labels.append(parse_name(name))
-        crops.append(predictor.predict(face, aligned=True)[0])
+        crops.append(predictor.predict(face, skip_detection=True)[0])
         found = predictor.predict(as_photo(face, rng))
         photos.append(max(found, key=lambda f: f.box[2] * f.box[3]) if found else None)
         if len(labels) == count:

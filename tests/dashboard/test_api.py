@@ -52,9 +52,12 @@ def test_predict_raw_body_on_real_photos(client, fixture_bytes, name, faces):
     assert found >= 1 if faces is None else found == faces
 
 
-def test_aligned_query_parameter(client, fixture_bytes):
-    body = client.post("/api/v1/predict?aligned=true", data=fixture_bytes("utkface_crop.jpg"), content_type="image/jpeg").get_json()
-    assert body["faces"][0]["aligned"] is False and body["faces"][0]["score"] is None
+def test_skip_detection_and_its_deprecated_alias_read_the_photo_whole(client, fixture_bytes):
+    for flag in ("skip_detection", "aligned"):  # the flag, and its deprecated alias
+        body = client.post(f"/api/v1/predict?{flag}=true", data=fixture_bytes("utkface_crop.jpg"), content_type="image/jpeg").get_json()
+        assert body["faces"][0]["detected"] is False and body["faces"][0]["score"] is None
+    astronaut = client.post("/api/v1/predict", data=fixture_bytes("astronaut.png"), content_type="image/png").get_json()
+    assert astronaut["faces"][0]["detected"] is True
 
 
 def test_bad_inputs_get_4xx_and_the_server_keeps_serving(client, fixture_bytes):

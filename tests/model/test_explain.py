@@ -24,7 +24,7 @@ def test_masking_the_most_attributed_pixels_moves_the_output_more_than_random(da
     for name, data in iter_images(datasets / "UTKFace.tar.gz"):
         if split_of.get(name) != "test":
             continue
-        (face,) = predictor.predict(Image.open(io.BytesIO(data)).convert("RGB"), aligned=True)
+        (face,) = predictor.predict(Image.open(io.BytesIO(data)).convert("RGB"), skip_detection=True)
         evaluate, _ = output_function(predictor, face, "gender")
         pixels = predictor.face_pixels(face)
         grid = attribution_map(evaluate, pixels)

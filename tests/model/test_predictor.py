@@ -28,7 +28,7 @@ def test_prediction_for_every_face_is_complete_and_consistent(fixture_bytes):
     assert len(faces) == 6
     for face in faces:
         result = face.to_dict()
-        assert set(result) == {"box", "score", "landmarks", "age", "age_range", "age_groups", "gender", "race", "aligned"}
+        assert set(result) == {"box", "score", "landmarks", "age", "age_range", "age_groups", "gender", "race", "detected"}
         assert result["age_range"][0] <= result["age"] <= result["age_range"][1]
         for head, labels in (("gender", ["male", "female"]), ("race", ["White", "Black", "Asian", "Indian", "Others"])):
             probabilities = result[head]["probabilities"]
@@ -41,13 +41,13 @@ def test_prediction_for_every_face_is_complete_and_consistent(fixture_bytes):
 def test_small_square_image_without_a_detected_face_is_read_whole(fixture_bytes):
     crop = decode_image(fixture_bytes("chelsea.png")).crop((100, 0, 400, 300)).resize((200, 200))
     (face,) = get_predictor().predict(crop)
-    assert face.aligned is False and face.score is None and face.box == (0.0, 0.0, 200.0, 200.0)
+    assert face.detected is False and face.score is None and face.box == (0.0, 0.0, 200.0, 200.0)
     assert get_predictor().predict(decode_image(fixture_bytes("chelsea.png"))) == []  # 451x300 is not crop-like
 
 
 def test_aligned_flag_skips_detection(fixture_bytes):
-    (face,) = get_predictor().predict(decode_image(fixture_bytes("utkface_crop.jpg")), aligned=True)
-    assert face.aligned is False and face.box == (0.0, 0.0, 200.0, 200.0)
+    (face,) = get_predictor().predict(decode_image(fixture_bytes("utkface_crop.jpg")), skip_detection=True)
+    assert face.detected is False and face.box == (0.0, 0.0, 200.0, 200.0)
 
 
 def test_predictor_is_safe_to_share_between_threads(fixture_bytes):
@@ -95,8 +95,12 @@ def test_cli_prints_json_lines_for_files_and_folders(tmp_path):
 
 def test_cli_table_and_help():
     table = subprocess.run(
-        [sys.executable, "-m", "model.predict", str(FIXTURES / "utkface_crop.jpg"), "--aligned"], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "model.predict", str(FIXTURES / "utkface_crop.jpg"), "--skip-detection"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "1 face(s)" in table and "80% range" in table
     usage = subprocess.run([sys.executable, "-m", "model.predict", "--help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert "--json" in usage and "--aligned" in usage
+    assert "--json" in usage and "--skip-detection" in usage
