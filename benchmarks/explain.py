@@ -22,7 +22,7 @@ from benchmarks.report import publish
 from model.decode import decode_image
 from model.explain import MAX_EVALS, attribution_map, output_function
 from model.predictor import get_predictor
-from tests.conftest import FIXTURES
+from support import FIXTURES
 
 BUDGETS = (100, 250, 500, 1000)
 REFERENCE = 4000

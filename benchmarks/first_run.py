@@ -14,7 +14,6 @@ import argparse
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None) -> str:
         size = sum(path.stat().st_size for path in (clone / ".venv").rglob("*") if path.is_file() and not path.is_symlink())
     development = sorted(names.intersection(DEVELOPMENT_ONLY))
     lines = [
-        f"Machine: {machine()}; Python {sys.version.split()[0]}.",
+        f"Machine: {machine()}.",
         "",
         f"- Fresh clone, empty pip cache, `make run` to the page answering 200: {seconds:.1f} s",
         f"- The venv: {size / 2**20:.0f} MiB, {len(names)} packages; development packages in it: {', '.join(development) or 'none'}",

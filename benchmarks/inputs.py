@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from tests.conftest import FIXTURES
+from support import FIXTURES
 
 
 def _jpeg(image: Image.Image) -> bytes:

@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as conditions  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from benchmarks.browser import chromium, serve_app  # noqa: E402
+from support.browser import chromium, serve_app  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 TABS = {"training": "Training", "evaluation": "Evaluation", "dataset": "Dataset", "about": "About & API"}

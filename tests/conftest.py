@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
-DATASETS = ROOT.parent / "shared" / "datasets"
+from support import FIXTURES
+from training.cli import DATASETS
+
 ARCHIVE = DATASETS / "UTKFace.tar.gz"
 SPLIT_CSV = DATASETS / "utkface_split.csv"
 IN_CI = os.environ.get("CI", "").lower() == "true"

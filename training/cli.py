@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from model.config import MODEL_DIR
 
-DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-"""``../shared/datasets`` beside the repository: where the project keeps UTKFace and its split."""
+DATASETS = Path(os.environ.get("DATASETS") or Path(__file__).resolve().parents[1].parent / "shared" / "datasets")
+"""Where UTKFace.tar.gz and its split CSV are: ``$DATASETS`` (as ``make ... DATASETS=...`` sets it), else
+``../shared/datasets`` beside the repository. The Makefile, the training tools and the tests all read it here."""
 
 
 def artifact_parser(prog: str, doc: str | None) -> argparse.ArgumentParser:

@@ -10,10 +10,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from benchmarks.browser import chromium, chromium_available, serve_app
 from dashboard.layout import read_history
 from model.config import MODEL_DIR
-from tests.conftest import FIXTURES, require
+from support import FIXTURES
+from support.browser import chromium, chromium_available, serve_app
+from tests.conftest import require
 
 pytestmark = pytest.mark.browser
 

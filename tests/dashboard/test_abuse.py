@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from dashboard.app import create_app
 from model.decode import ImageError, decode_image
-from tests.conftest import FIXTURES, ROOT
+from support import FIXTURES, ROOT
 
 SEEDS = [(FIXTURES / name).read_bytes() for name in ("utkface_crop.jpg", "camera.png", "astronaut_exif_rotated.jpg")]
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", create_app().server)

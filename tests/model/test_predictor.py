@@ -9,7 +9,7 @@ from PIL import Image
 from model.age import AGE_GROUPS, age_groups, age_interval, expected_age
 from model.decode import decode_image
 from model.predictor import get_predictor
-from tests.conftest import FIXTURES, ROOT
+from support import FIXTURES, ROOT
 
 
 def test_age_summaries_of_a_known_distribution():

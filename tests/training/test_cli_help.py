@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from support import ROOT
 
 
 @pytest.mark.subprocesses

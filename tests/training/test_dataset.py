@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from model.preprocess import preprocess
-from tests.conftest import FIXTURES
+from support import FIXTURES
 from training import dataset
 from training.dataset import FaceLabel, iter_images, load_splits, parse_name, read_split
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 from PIL import Image
 
 from model.preprocess import preprocess
-from tests.conftest import FIXTURES
+from support import FIXTURES
 from training import faceres
 
 

@@ -1,5 +1,5 @@
-"""Real headless Chromium against a real server: shared by the browser tests and the scripts
-that take screenshots and time the page.
+"""Real headless Chromium against a real server: shared by the browser tests and the script
+that takes the screenshots.
 
 Uses Debian's ``chromium`` and ``chromium-driver`` (``apt-get install chromium chromium-driver``).
 """
