@@ -66,7 +66,8 @@ class _Network:
 
 
 @cache
-def _networks(detector_dir: Path = MODEL_DIR / "detector") -> tuple[_Network, _Network, _Network]:
+def load_detector(detector_dir: Path = MODEL_DIR / "detector") -> tuple[_Network, _Network, _Network]:
+    """The three MTCNN networks, loaded once per process (``Predictor`` loads them before gunicorn forks)."""
     return tuple(_Network(detector_dir / f"{name}.tflite") for name in ("pnet", "rnet", "onet"))
 
 
@@ -140,7 +141,7 @@ def _patches(image: Image.Image, boxes: np.ndarray, size: int) -> np.ndarray:
 
 def _detect_boxes(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     """All three stages on an RGB image: boxes ``(n, 5)`` and landmarks ``(n, 5, 2)``."""
-    pnet, rnet, onet = _networks()
+    pnet, rnet, onet = load_detector()
     boxes = _propose(image, pnet)
     if len(boxes):
         scores, offsets = rnet(_patches(image, boxes, 24))

@@ -16,9 +16,9 @@ import numpy as np
 from PIL import Image
 
 from model.age import age_groups, age_interval, expected_age
-from model.align import align_face
+from model.align import align_face, load_template
 from model.config import MODEL_DIR, ModelConfig, load_config
-from model.detect import DetectedFace, detect_faces
+from model.detect import DetectedFace, detect_faces, load_detector
 from model.preprocess import preprocess
 from model.runtime import load_network
 
@@ -66,6 +66,10 @@ class Predictor:
     def __init__(self, model_dir: Path = MODEL_DIR) -> None:
         self.config: ModelConfig = load_config(model_dir)
         self.network = load_network(model_dir, self.config)
+        # Everything a request reads from model/ is loaded here, once, before gunicorn forks:
+        # no request pays for loading a file, and the worker shares these pages with the master.
+        load_detector()
+        load_template()
         metrics_path = Path(model_dir) / "metrics.json"
         self.metrics: dict = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
 

@@ -129,3 +129,44 @@ def test_security_headers_and_no_debug(client):
 def test_page_loads_nothing_from_a_cdn(client):
     html = client.get("/").get_data(as_text=True)
     assert "bootstrap.min.css" in html and "cdn" not in html.lower() and "https://" not in html
+
+
+def test_no_request_after_start_loads_a_model_file(monkeypatch, fixture_bytes):
+    """Everything under model/ is read by create_app() (before gunicorn forks), never by a request."""
+    import builtins
+    import io
+
+    import ai_edge_litert.interpreter
+
+    import model.detect
+    import model.runtime
+    from dashboard.app import create_app
+    from model.config import MODEL_DIR
+
+    client = create_app().server.test_client()
+    opened: list[str] = []
+    real_open = builtins.open
+
+    def recording_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    class RecordingInterpreter(ai_edge_litert.interpreter.Interpreter):
+        def __init__(self, *args, **kwargs):
+            opened.append(str(kwargs.get("model_path", args[0] if args else "")))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", recording_open)
+    monkeypatch.setattr(io, "open", recording_open)
+    for module in (model.detect, model.runtime):  # where the LiteRT interpreters are made
+        monkeypatch.setattr(module, "Interpreter", RecordingInterpreter)
+    assert client.post("/api/v1/predict", data=fixture_bytes("group.jpg"), content_type="image/jpeg").status_code == 200
+    assert client.post("/api/v1/predict?skip_detection=true", data=fixture_bytes("utkface_crop.jpg"), content_type="image/jpeg").status_code == 200
+    for path in ("/api/v1/model", "/api/v1/health", "/api/v1/openapi.json", "/"):
+        assert client.get(path).status_code == 200
+    under_model = [path for path in opened if str(MODEL_DIR) in path or path.startswith("model/")]
+    assert under_model == []
+    # The recorder works: opening a model file now is seen.
+    with open(MODEL_DIR / "config.json") as stream:
+        stream.read(1)
+    assert any("config.json" in path for path in opened)
