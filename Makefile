@@ -37,7 +37,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 
 serve: $(BIN)/.serving  ## the Procfile's production server (gunicorn) on $$PORT (default 8050)
-	$(BIN)/gunicorn dashboard.app:server --config gunicorn.conf.py
+	$(BIN)/gunicorn wsgi:server --config gunicorn.conf.py
 
 train: $(BIN)/.installed  ## the shipped model: pretrained FaceRes at 160 px, blocks 7-13 and the heads fine-tuned on UTKFace (16 epochs); exported, calibrated on val, evaluated on test
 	$(FINETUNE) --image-size 160 --frozen-blocks 6 --views 4 --epochs 16 --learning-rate 5e-4 --out runs/faceres160

@@ -132,7 +132,7 @@ def http_latency(photos: dict[str, bytes], runs: int) -> tuple[dict[str, list[fl
     port = free_port()
     environment = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING"}
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "dashboard.app:server", "--config", "gunicorn.conf.py"], cwd=ROOT, env=environment)
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:server", "--config", "gunicorn.conf.py"], cwd=ROOT, env=environment)
     sampler = MemorySampler(server.pid)
     sampler.start()
     url = f"http://127.0.0.1:{port}/api/v1/predict"

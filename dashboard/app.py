@@ -1,7 +1,8 @@
 """The Face2Data web app: one Flask server carrying the REST API and the Dash dashboard.
 
-``gunicorn dashboard.app:server`` serves it in production; ``python -m dashboard.app``
-(what ``make run`` does) serves it locally at http://127.0.0.1:8050.
+``gunicorn wsgi:server`` (the Procfile) serves it in production; ``python -m dashboard.app``
+(what ``make run`` does) serves it locally at http://127.0.0.1:8050. Importing this module
+builds nothing: ``create_app()`` does, where the caller chooses.
 """
 
 from __future__ import annotations
@@ -53,9 +54,11 @@ def create_app() -> dash.Dash:
     return app
 
 
-logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-app = create_app()
-server = app.server
+def configure_logging() -> None:
+    """One line per record on stderr, at ``LOG_LEVEL`` (default INFO): what the platform's log collects."""
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
 
 if __name__ == "__main__":
-    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)
+    configure_logging()
+    create_app().run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)

@@ -1,5 +1,7 @@
 import io
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -10,6 +12,7 @@ from werkzeug.serving import make_server
 from model.config import load_config
 from model.decode import MAX_BYTES
 from model.labels import GENDERS, RACES
+from support import ROOT
 
 
 def multipart(data: bytes, name: str = "photo.jpg", field: str = "image") -> dict:
@@ -170,3 +173,10 @@ def test_no_request_after_start_loads_a_model_file(monkeypatch, fixture_bytes):
     with open(MODEL_DIR / "config.json") as stream:
         stream.read(1)
     assert any("config.json" in path for path in opened)
+
+
+@pytest.mark.subprocesses
+def test_importing_the_app_module_builds_nothing():
+    code = "import dashboard.app, model.predictor; print(model.predictor.get_predictor.cache_info().currsize, hasattr(dashboard.app, 'server'))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.split() == ["0", "False"]
