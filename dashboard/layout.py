@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from pathlib import Path
@@ -14,24 +13,11 @@ from dashboard.components import graph, stat_card
 from dashboard.constants import GENDER_COLOURS, RACE_COLOURS, TRAINING_CURVES
 from dashboard.figures import age_histogram, confusion_figure, group_bars, race_by_gender_bars, reliability_figure, shares_pie, training_curve
 from model.config import MODEL_DIR, load_config
+from model.history import read_history
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 SAMPLES = {"astronaut.png": "Astronaut (one face)", "group.jpg": "Group (six faces)", "camera.png": "Grayscale photo"}
-
-
-def read_history(path: Path) -> list[dict[str, list[float]]]:
-    """``history.csv`` as columns, one set per ensemble member (a single network is one member).
-
-    An ensemble's file holds each member's epochs in turn, told apart by a ``member`` column;
-    each member's history maps every Keras log key to its per-epoch values.
-    """
-    with path.open(newline="") as stream:
-        rows = list(csv.DictReader(stream))
-    members: dict[str, list[dict]] = {}
-    for row in rows:
-        members.setdefault(row.pop("member", "1"), []).append(row)
-    return [{column: [float(row[column]) for row in member] for column in member[0] if member[0][column] != ""} for member in members.values()]
 
 
 def predict_tab() -> html.Div:

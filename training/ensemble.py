@@ -12,7 +12,6 @@ artifacts stay within their 30 MB budget. ``config.json`` lists each member's tr
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from model.history import write_history
 from model.runtime import OUTPUTS
 from training.compact import round_to_half, save_deflated
 
@@ -75,19 +75,6 @@ def ensemble_config(configs: list[dict], mirror: bool) -> dict:
     }
 
 
-def write_history(path: Path, run_dirs: list[Path]) -> None:
-    """history.csv of all members, one block of epochs each, told apart by a ``member`` column."""
-    rows: list[dict] = []
-    for index, run_dir in enumerate(run_dirs, start=1):
-        with (run_dir / "history.csv").open(newline="") as stream:
-            rows += [{"member": index, **row} for row in csv.DictReader(stream)]
-    columns = list(dict.fromkeys(column for row in rows for column in row))
-    with path.open("w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def build(run_dirs: list[Path], out: Path, mirror: bool = False) -> keras.Model:
     """Write face2data.keras, config.json and history.csv of the model made of ``run_dirs``."""
     networks = load_members(run_dirs)
@@ -98,7 +85,7 @@ def build(run_dirs: list[Path], out: Path, mirror: bool = False) -> keras.Model:
     save_deflated(model, out / "face2data.keras")
     config = ensemble_config([read_config(run_dir) for run_dir in run_dirs], mirror)
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    write_history(out / "history.csv", run_dirs)
+    write_history(out / "history.csv", [run_dir / "history.csv" for run_dir in run_dirs])
     log.info("wrote %s: %d member(s), input %d px", out, len(networks), model.input_shape[1])
     return model
 

@@ -10,8 +10,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from dashboard.layout import read_history
 from model.config import MODEL_DIR
+from model.history import read_history
 from support import FIXTURES
 from support.browser import chromium, chromium_available, serve_app
 from tests.conftest import require

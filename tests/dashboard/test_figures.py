@@ -1,8 +1,9 @@
 from PIL import Image
 
 from dashboard.figures import confusion_figure, photo_figure, probability_bars, reliability_figure, training_curve
-from dashboard.layout import network_sentence, read_history, training_tab
+from dashboard.layout import network_sentence, training_tab
 from model.config import MODEL_DIR, load_config
+from model.history import read_history
 
 
 def test_training_curve_marks_the_best_validation_epoch():

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from dashboard.layout import read_history
+from model.history import read_history
 from model.runtime import OUTPUTS, Network
 from training import faceres
 from training.compact import round_to_half
