@@ -41,7 +41,7 @@ def _ours(skip_detection: bool) -> Callable[[Image.Image], Prediction]:
         faces = predictor.predict(image, skip_detection=skip_detection)
         if not faces:
             return None
-        return faces[0].age, max(faces[0].gender, key=faces[0].gender.get)
+        return faces[0].age, faces[0].label("gender")
 
     return predict
 
@@ -73,9 +73,10 @@ def _faceres() -> Callable[[Image.Image], Prediction]:
     from model.preprocess import preprocess
     from training import faceres
 
-    folder = Path(tempfile.mkdtemp())
-    faceres.make_zero_shot().export(str(folder / "faceres.tflite"), format="litert", verbose=False)
-    runner = Interpreter(model_path=str(folder / "faceres.tflite"), num_threads=2).get_signature_runner()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "faceres.tflite"
+        faceres.make_zero_shot().export(str(path), format="litert", verbose=False)
+        runner = Interpreter(model_content=path.read_bytes(), num_threads=2).get_signature_runner()
     years = np.arange(100)
 
     def predict(image: Image.Image) -> Prediction:

@@ -12,6 +12,7 @@ from dash import dcc, html
 from dashboard.components import graph, stat_card
 from dashboard.constants import GENDER_COLOURS, RACE_COLOURS, TRAINING_CURVES
 from dashboard.figures import age_histogram, confusion_figure, group_bars, race_by_gender_bars, reliability_figure, shares_pie, training_curve
+from model.calibration import CALIBRATED_HEADS
 from model.config import MODEL_DIR, load_config
 from model.history import read_history
 
@@ -152,7 +153,7 @@ def evaluation_tab(metrics: dict) -> html.Div:
                 ),
                 lg=6,
             )
-            for head in ("gender", "race")
+            for head in CALIBRATED_HEADS
             if head in calibration
         ],
         className="g-3 mt-1",

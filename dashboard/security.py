@@ -52,7 +52,7 @@ def limit_rate(server: Flask, api: Blueprint) -> Limiter:
     """Per-client rate limits on the API, off unless set.
 
     ``RATE_LIMIT`` (e.g. ``30/minute``) covers the API; ``EXPLAIN_RATE_LIMIT`` (e.g.
-    ``5/minute``) replaces it on ``/explain``, which costs about a hundred predictions of CPU;
+    ``5/minute``) replaces it on ``/explain``, whose SHAP map costs hundreds of network passes;
     ``/health`` is never limited, so the platform's health check cannot be refused. Storage is
     in memory, per worker process, which with the one gunicorn worker we deploy is the whole
     server; several dynos share counts through ``RATE_LIMIT_STORAGE_URI`` (e.g.

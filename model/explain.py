@@ -64,9 +64,8 @@ def output_function(predictor: Predictor, face: FacePrediction, target: str):
         def scalar(outputs):
             return expected_age(outputs["age"])
     else:
-        probabilities = face.gender if target == "gender" else face.race
-        label = max(probabilities, key=probabilities.get)
-        index = list(probabilities).index(label)
+        label = face.label(target)
+        index = list(getattr(face, target)).index(label)
 
         def scalar(outputs):
             return outputs[target][:, index]

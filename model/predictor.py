@@ -45,6 +45,11 @@ class FacePrediction:
     """True when the face was found by detection and aligned; False when the whole image was read as one face."""
     crop: Image.Image = field(repr=False)
 
+    def label(self, head: str) -> str:
+        """The most probable class of ``head`` (``"gender"`` or ``"race"``)."""
+        probabilities = getattr(self, head)
+        return max(probabilities, key=probabilities.get)
+
     def to_dict(self) -> dict:
         """The JSON form used by the API and the CLI."""
         return {
@@ -54,8 +59,8 @@ class FacePrediction:
             "age": round(self.age, 1),
             "age_range": list(self.age_range),
             "age_groups": {name: round(value, 4) for name, value in self.age_groups.items()},
-            "gender": {"label": max(self.gender, key=self.gender.get), "probabilities": {k: round(v, 4) for k, v in self.gender.items()}},
-            "race": {"label": max(self.race, key=self.race.get), "probabilities": {k: round(v, 4) for k, v in self.race.items()}},
+            "gender": {"label": self.label("gender"), "probabilities": {k: round(v, 4) for k, v in self.gender.items()}},
+            "race": {"label": self.label("race"), "probabilities": {k: round(v, 4) for k, v in self.race.items()}},
             "detected": self.detected,
         }
 

@@ -21,7 +21,7 @@ from model.runtime import load_network
 from training.cli import artifact_parser
 from training.dataset import load_splits_cached
 from training.evaluate import predict_arrays
-from training.metrics import reliability
+from training.metrics import calibration_report
 
 log = logging.getLogger("training.calibrate")
 
@@ -46,10 +46,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     config = ModelConfig.from_file(config_path)
     val = load_splits_cached(args.data, args.split, config.input_size, args.cache)["val"]
     raw = predict_arrays(load_network(args.model_dir, config, calibrated=False), val)
-    temperatures = {head: fit_temperature(raw[head], getattr(val, head)) for head in CALIBRATED_HEADS}
-    for head, temperature in temperatures.items():
-        before, after = reliability(raw[head], getattr(val, head))["ece"], reliability(temper(raw[head], temperature), getattr(val, head))["ece"]
-        log.info("%s: temperature %.3f, val ECE %.4f -> %.4f", head, temperature, before, after)
+    labels = {head: getattr(val, head) for head in CALIBRATED_HEADS}
+    temperatures = {head: fit_temperature(raw[head], labels[head]) for head in CALIBRATED_HEADS}
+    report = calibration_report(raw, labels, temperatures)
+    for head in CALIBRATED_HEADS:
+        log.info("%s: temperature %.3f, val ECE %.4f -> %.4f", head, temperatures[head], report[head]["ece_before"], report[head]["ece_after"])
     stored = json.loads(config_path.read_text())
     stored["calibration"] = {"method": "temperature scaling, fitted on val", "temperatures": {head: round(t, 4) for head, t in temperatures.items()}}
     config_path.write_text(json.dumps(stored, indent=2) + "\n")

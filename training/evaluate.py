@@ -15,7 +15,7 @@ import logging
 import numpy as np
 
 from model.age import expected_age
-from model.calibration import CALIBRATED_HEADS
+from model.calibration import CALIBRATED_HEADS, calibrate
 from model.config import ModelConfig
 from model.runtime import Network, load_network
 from training.cli import artifact_parser
@@ -33,7 +33,11 @@ def predict_arrays(network: Network, arrays: SplitArrays, batch_size: int = 256)
 
 def evaluate_arrays(network: Network, config: ModelConfig, arrays: SplitArrays) -> dict:
     """All metrics of ``network`` on one split."""
-    outputs = predict_arrays(network, arrays)
+    return metrics_of(predict_arrays(network, arrays), config, arrays)
+
+
+def metrics_of(outputs: dict[str, np.ndarray], config: ModelConfig, arrays: SplitArrays) -> dict:
+    """All metrics of a split's network ``outputs`` against its labels."""
     return compute_metrics(
         arrays.age, expected_age(outputs["age"]), arrays.gender, outputs["gender"], arrays.race, outputs["race"], config.genders, config.races
     )
@@ -55,9 +59,9 @@ def main(argv: list[str] | None = None) -> dict:
     if args.mirror:
         config = dataclasses.replace(config, test_time_mirror=args.mirror == "yes")
     arrays = load_splits_cached(args.data, args.split, config.input_size, args.cache)[args.on]
-    network = load_network(args.model_dir, config)
-    metrics = {"split": args.on, **evaluate_arrays(network, config, arrays)}
+    # One pass of the network: the raw outputs, calibrated here as serving does, give both the figures and the calibration report.
     raw = predict_arrays(load_network(args.model_dir, config, calibrated=False), arrays)
+    metrics = {"split": args.on, **metrics_of(calibrate(raw, config.temperatures), config, arrays)}
     metrics["calibration"] = calibration_report(raw, {head: getattr(arrays, head) for head in CALIBRATED_HEADS}, config.temperatures)
     if args.on == "test":
         (args.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

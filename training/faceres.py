@@ -35,7 +35,6 @@ PRETRAINED_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "pretra
 """``../shared/pretrained/human-models-3.0.4`` beside the repository (or ``npm pack`` of the package)."""
 CAFFE_MEANS_BGR = (103.939, 116.779, 123.68)
 NATIVE_SIZE = 224
-FEATURE_SIZE = 1024
 BLOCKS: tuple[tuple[int, int], ...] = (
     (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
     (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1),
@@ -97,9 +96,8 @@ def stem(image_size: int, last_block: int, name: str = "faceres_stem") -> keras.
     return keras.Model(faces, apply_blocks(x, 1, last_block), name=name)
 
 
-def load_pretrained(model: keras.Model, weights: dict[str, np.ndarray]) -> int:
-    """Set every layer of ``model`` that the graph has weights for; return how many were set."""
-    loaded = 0
+def load_pretrained(model: keras.Model, weights: dict[str, np.ndarray]) -> None:
+    """Set every layer of ``model`` that the graph has weights for."""
     for layer in model.layers:
         if layer.name == "conv1":
             kernel = weights["conv1/convolution/merged_input"][:, :, ::-1, :]  # BGR -> RGB input channels
@@ -111,10 +109,6 @@ def load_pretrained(model: keras.Model, weights: dict[str, np.ndarray]) -> int:
             layer.set_weights([weights[f"{layer.name}/convolution/merged_input"], weights[f"{layer.name}_bn/batchnorm_1/sub"]])
         elif layer.name in ("feats", "gender_pred", "age_pred"):
             layer.set_weights([weights[f"{layer.name}/kernel"], weights[f"{layer.name}/bias"]])
-        else:
-            continue
-        loaded += 1
-    return loaded
 
 
 def make_zero_shot(image_size: int = NATIVE_SIZE, directory: Path = PRETRAINED_DIR) -> keras.Model:

@@ -81,6 +81,5 @@ class ViewBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         rows = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
-        views = self._views[rows]
-        batch = np.stack([self.features[view, row] for view, row in zip(views, rows, strict=True)]).astype(np.float32)
+        batch = np.asarray(self.features[self._views[rows], rows], dtype=np.float32)
         return batch, {name: values[rows] for name, values in self.targets.items()}

@@ -62,10 +62,6 @@ def as_photo(face: Image.Image, rng: np.random.Generator) -> Image.Image:
     return _jpeg(Image.fromarray(np.clip(cast, 0, 255).astype(np.uint8)), quality=int(rng.integers(35, 85)))
 
 
-def _top(probabilities: dict[str, float]) -> str:
-    return max(probabilities, key=probabilities.get)
-
-
 def _summary(predictions: list[FacePrediction | None], labels: list[FaceLabel]) -> dict:
     """Figures over all faces; a face that was not found counts as wrong and is left out of the MAE."""
     found = [(prediction, label) for prediction, label in zip(predictions, labels, strict=True) if prediction is not None]
@@ -73,8 +69,8 @@ def _summary(predictions: list[FacePrediction | None], labels: list[FaceLabel]) 
         "n_images": len(labels),
         "faces_found": round(len(found) / len(labels), 4),
         "age_mae": round(float(np.mean([abs(p.age - label.age) for p, label in found])), 4),
-        "gender_accuracy": round(sum(_top(p.gender) == list(p.gender)[label.gender] for p, label in found) / len(labels), 4),
-        "race_accuracy": round(sum(_top(p.race) == list(p.race)[label.race] for p, label in found) / len(labels), 4),
+        "gender_accuracy": round(sum(p.label("gender") == list(p.gender)[label.gender] for p, label in found) / len(labels), 4),
+        "race_accuracy": round(sum(p.label("race") == list(p.race)[label.race] for p, label in found) / len(labels), 4),
     }
 
 
