@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.inputs import benchmark_photos
+from support.photos import PORTRAIT, benchmark_photos
 from benchmarks.latency import free_port, post
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def main() -> int:
                     return 1
                 time.sleep(0.05)
         first_answer = time.perf_counter() - started
-        photo = benchmark_photos()["1 MP, one face"]
+        photo = benchmark_photos()[PORTRAIT]
         faces = json.loads(post(f"{base}/api/v1/predict", photo))["faces"]
         page_status, page = get(base + "/")
         if len(faces) != 1 or page_status != 200 or b"Face2Data" not in page:

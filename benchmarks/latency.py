@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from benchmarks.inputs import benchmark_face, benchmark_photos
+from support.photos import benchmark_face, benchmark_photos
 from benchmarks.report import publish
 
 ROOT = Path(__file__).resolve().parents[1]

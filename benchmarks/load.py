@@ -2,7 +2,7 @@
 
 Usage: ``python -m benchmarks.load [--clients 8] [--seconds 60]`` (``make load``)
 
-Clients alternate 1-megapixel photos and 200x200 crops. Reports throughput, p50/p95/p99,
+Clients alternate 1-megapixel portraits and 200x200 crops. Reports throughput, p50/p95/p99,
 errors, and the server's memory after warm-up and at the end (a leak would show as growth).
 Writes its section of ``benchmarks/results.md``. Clients run on the same 2 cores as the server.
 """
@@ -21,7 +21,7 @@ import numpy as np
 import psutil
 
 from benchmarks.deploy_check import web_command
-from benchmarks.inputs import benchmark_photos
+from support.photos import CROP, PORTRAIT, benchmark_photos
 from benchmarks.latency import free_port, machine, post
 from benchmarks.report import publish
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--warmup", type=float, default=10, help="seconds of the same concurrent load before the measurement starts")
     args = parser.parse_args(argv)
     available = benchmark_photos()
-    photos = [available["1 MP, one face"], available["200x200 crop"]]
+    photos = [available[PORTRAIT], available[CROP]]
     port = free_port()
     # The Procfile names `gunicorn`: find the one installed beside this interpreter, activated venv or not.
     environment = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> str:
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
     lines = [
         f"Machine: {machine()}. {args.clients} clients for {args.seconds:.0f} s (after {args.warmup:.0f} s of the same load as warm-up) against `{' '.join(web_command(port))}` on loopback,",
-        "alternating a 1-megapixel one-face photo and a 200x200 crop; clients share the server's 2 cores.",
+        "alternating a 1-megapixel portrait and a 200x200 crop; clients share the server's 2 cores.",
         "",
         "| requests | throughput | p50 | p95 | p99 | errors | worker RSS after warm-up | at the end | growth |",
         "|---|---|---|---|---|---|---|---|---|",

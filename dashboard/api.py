@@ -13,7 +13,8 @@ from dashboard.openapi import openapi_document
 from model import __version__
 from model.age import AGE_GROUPS
 from model.decode import ImageError, UnsupportedImageType, decode_image
-from model.explain import TARGETS, explain_face, explanations_available
+from model.explain import explain_face, explanations_available
+from model.labels import OUTPUTS
 from model.predictor import get_predictor
 
 log = logging.getLogger("face2data.api")
@@ -69,8 +70,8 @@ def explain() -> tuple[Response, int]:
             501, "explanations_unavailable", "This server was installed without the optional shap package (requirements-explain.txt)."
         )
     target = request.values.get("target", "gender")
-    if target not in TARGETS:
-        return error_response(400, "invalid_target", f"target must be one of {', '.join(TARGETS)}.")
+    if target not in OUTPUTS:
+        return error_response(400, "invalid_target", f"target must be one of {', '.join(OUTPUTS)}.")
     try:
         index = int(request.values.get("face", "0"))
     except ValueError:
@@ -102,7 +103,7 @@ def model_info() -> tuple[Response, int]:
             "input_size": config.input_size,
             "labels": {"gender": list(config.genders), "race": list(config.races)},
             "age_groups": [label for label, _, _ in AGE_GROUPS],
-            "metrics": predictor.metrics,
+            "metrics": predictor.artifacts.metrics,
             "explanations": explanations_available(),
             "training": config.raw.get("training", {}),
         }

@@ -47,10 +47,10 @@ def create_app() -> dash.Dash:
         suppress_callback_exceptions=False,
         update_title=None,
     )
-    app.layout = make_layout()
+    # The model loads now, not on the first request, and before gunicorn forks.
+    app.layout = make_layout(get_predictor().artifacts)
     register_callbacks(app)
     harden(server, app.csp_hashes())
-    get_predictor()  # load the model now, not on the first request (and before gunicorn forks)
     return app
 
 

@@ -12,8 +12,9 @@ from dash import ALL, MATCH, Dash, Input, Output, State, ctx, html, no_update
 from dashboard.components import alert, explanation_view, face_card, graph
 from dashboard.figures import photo_figure, png_data_uri
 from dashboard.layout import ASSETS_DIR, SAMPLES
-from model.decode import ImageError, decode_image
-from model.explain import TARGETS, explain_face
+from model.decode import ImageError, decode_image, photo_size
+from model.explain import explain_face
+from model.labels import OUTPUTS
 from model.predictor import get_predictor
 
 log = logging.getLogger("face2data.dashboard")
@@ -38,7 +39,8 @@ def render_prediction(data: bytes, name: str) -> tuple[list, list[str]]:
     if not faces:
         return [alert(f"{name}: no face found. Try a photo where the face is larger, frontal and well lit.", "warning")], []
     cards = [dbc.Col(face_card(number, face), md=6, xl=4) for number, face in enumerate(faces, start=1)]
-    summary = f"{len(faces)} face{'s' if len(faces) > 1 else ''} found in {name} ({image.width}x{image.height})."
+    width, height = photo_size(image)
+    summary = f"{len(faces)} face{'s' if len(faces) > 1 else ''} found in {name} ({width}x{height})."
     crops = [png_data_uri(face.crop) for face in faces]
     page = [
         html.P(summary, id="prediction-summary"),
@@ -65,7 +67,7 @@ def show_prediction(contents: str | None, _clicks: list, filename: str | None) -
 
 def show_explanation(_clicks: int, target: str, crops: list[str]) -> html.Div:
     index = ctx.triggered_id["index"]
-    if not crops or index >= len(crops) or target not in TARGETS:
+    if not crops or index >= len(crops) or target not in OUTPUTS:
         return alert("Upload the photo again to explain this face.", "warning")
     predictor = get_predictor()
     crop = decode_image(decode_upload(crops[index]))

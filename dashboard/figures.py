@@ -11,6 +11,7 @@ import plotly.io as pio
 from PIL import Image
 
 from dashboard.constants import FACE_BOX_COLOUR, PLOT_TEMPLATE, TRAIN_COLOUR, VALIDATION_COLOUR
+from model.decode import photo_size
 
 pio.templates["face2data"] = PLOT_TEMPLATE
 pio.templates.default = "face2data"  # applied when each figure is created, so no other template is copied first
@@ -44,9 +45,8 @@ def _compact(figure: go.Figure, height: int) -> go.Figure:
 def photo_figure(image: Image.Image, boxes: list[list[float]]) -> go.Figure:
     """The photo with a numbered box on every face (boxes are ``[x, y, w, h]`` in photo pixels)."""
     figure = go.Figure()
-    figure.add_layout_image(
-        source=image_data_uri(image), x=0, y=0, sizex=image.width, sizey=image.height, xref="x", yref="y", layer="below", sizing="stretch"
-    )
+    width, height = photo_size(image)
+    figure.add_layout_image(source=image_data_uri(image), x=0, y=0, sizex=width, sizey=height, xref="x", yref="y", layer="below", sizing="stretch")
     for number, (x, y, width, height) in enumerate(boxes, start=1):
         figure.add_shape(type="rect", x0=x, y0=y, x1=x + width, y1=y + height, line={"color": FACE_BOX_COLOUR, "width": 3})
         figure.add_annotation(
@@ -59,10 +59,10 @@ def photo_figure(image: Image.Image, boxes: list[list[float]]) -> go.Figure:
             font={"color": "black", "size": 14},
             bgcolor=FACE_BOX_COLOUR,
         )
-    figure.add_trace(go.Scatter(x=[0, image.width], y=[0, image.height], mode="markers", marker={"opacity": 0}, hoverinfo="skip", showlegend=False))
-    figure.update_xaxes(visible=False, range=[0, image.width])
-    figure.update_yaxes(visible=False, range=[image.height, 0], scaleanchor="x")
-    figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=min(560, max(260, 520 * image.height // image.width)))
+    figure.add_trace(go.Scatter(x=[0, width], y=[0, height], mode="markers", marker={"opacity": 0}, hoverinfo="skip", showlegend=False))
+    figure.update_xaxes(visible=False, range=[0, width])
+    figure.update_yaxes(visible=False, range=[height, 0], scaleanchor="x")
+    figure.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=min(560, max(260, 520 * height // width)))
     return figure
 
 

@@ -1,8 +1,7 @@
-"""The page: a navbar and five tabs. Model artifacts are read once, when the app is built."""
+"""The page: a navbar and five tabs, drawn from the model's artifacts when the app is built."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -12,9 +11,8 @@ from dash import dcc, html
 from dashboard.components import graph, stat_card
 from dashboard.constants import GENDER_COLOURS, RACE_COLOURS, TRAINING_CURVES
 from dashboard.figures import age_histogram, confusion_figure, group_bars, race_by_gender_bars, reliability_figure, shares_pie, training_curve
+from model.artifacts import ModelArtifacts
 from model.calibration import CALIBRATED_HEADS
-from model.config import MODEL_DIR, load_config
-from model.history import read_history
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
@@ -279,13 +277,9 @@ def about_tab(config: dict) -> html.Div:
     )
 
 
-def make_layout(model_dir: Path = MODEL_DIR) -> dbc.Container:
-    """The whole page, built from the artifacts in ``model_dir``."""
-    config = load_config(model_dir).raw
-    history = read_history(model_dir / "history.csv")
-    metrics_path = model_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-    summary = json.loads((model_dir / "dataset.json").read_text())
+def make_layout(artifacts: ModelArtifacts) -> dbc.Container:
+    """The whole page, built from the model's artifacts (the predictor's, loaded once)."""
+    config, history, metrics, summary = artifacts.config.raw, artifacts.history, artifacts.metrics, artifacts.dataset_summary
     return dbc.Container(
         [
             dbc.NavbarSimple(

@@ -9,7 +9,7 @@ a similarity transform (rotation, uniform scale, shift) maps a photo's face onto
 from __future__ import annotations
 
 import json
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +19,17 @@ from model.config import MODEL_DIR
 from model.detect import LANDMARK_NAMES, DetectedFace
 
 
-@cache
-def load_template(path: Path = MODEL_DIR / "face_template.json") -> tuple[int, np.ndarray]:
-    """(crop size in pixels, ``(5, 2)`` landmark positions in that crop)."""
-    template = json.loads(Path(path).read_text())
-    return int(template["size"]), np.array([template["landmarks"][name] for name in LANDMARK_NAMES], dtype=np.float64)
+@dataclass(frozen=True)
+class FaceTemplate:
+    """Where a UTKFace crop of ``size`` pixels puts each landmark: ``(5, 2)`` in ``LANDMARK_NAMES`` order."""
+
+    size: int
+    landmarks: np.ndarray
+
+    @classmethod
+    def load(cls, path: Path = MODEL_DIR / "face_template.json") -> FaceTemplate:
+        template = json.loads(Path(path).read_text())
+        return cls(int(template["size"]), np.array([template["landmarks"][name] for name in LANDMARK_NAMES], dtype=np.float64))
 
 
 def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -44,9 +50,9 @@ def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.hstack([scale * rotation, translation[:, None]])
 
 
-def align_face(image: Image.Image, face: DetectedFace) -> Image.Image:
+def align_face(image: Image.Image, face: DetectedFace, template: FaceTemplate) -> Image.Image:
     """The face as a UTKFace-style crop (square, template size), ready for ``preprocess``."""
-    size, template = load_template()
-    forward = np.vstack([similarity_transform(face.landmark_array(), template), [0, 0, 1]])
+    size = template.size
+    forward = np.vstack([similarity_transform(face.landmark_array(), template.landmarks), [0, 0, 1]])
     inverse = np.linalg.inv(forward)  # Pillow maps each output pixel back into the photo
     return image.transform((size, size), Image.Transform.AFFINE, tuple(inverse[:2].ravel()), Image.Resampling.BICUBIC)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-CALIBRATED_HEADS = ("gender", "race")
+from model.labels import CLASSES
+
+CALIBRATED_HEADS: tuple[str, ...] = tuple(CLASSES)
 
 
 def temper(probabilities: np.ndarray, temperature: float) -> np.ndarray:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 MODEL_DIR = Path(__file__).resolve().parent
@@ -39,9 +38,3 @@ class ModelConfig:
             raw=raw,
             temperatures={head: float(t) for head, t in raw.get("calibration", {}).get("temperatures", {}).items()},
         )
-
-
-@cache
-def load_config(model_dir: Path = MODEL_DIR) -> ModelConfig:
-    """The config of the model in ``model_dir``, read once per process."""
-    return ModelConfig.from_file(Path(model_dir) / "config.json")

@@ -17,6 +17,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 pi_heif.register_heif_opener()
 
 MAX_BYTES = 15 * 1024 * 1024
+DECODE_MAX_SIDE = 1920
+"""JPEGs larger than this are decoded at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling), never below it.
+
+Twice the detection size (``model.detect.DETECTION_MAX_SIDE``), so detection sees the same
+detail, and faces keep more pixels than the 200 px aligned crop needs; a 12 MP phone photo
+decodes in a quarter of the time. Boxes are still reported in the photo's own pixels
+(``photo_scale``)."""
+SCALE_KEY = "face2data.photo_scale"
 MAX_PIXELS = 40_000_000
 FORMATS = ("JPEG", "PNG", "WEBP", "HEIF", "GIF", "BMP", "TIFF")
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb guard, as a second line of defence
@@ -52,10 +60,23 @@ def _looks_like_other_format(data: bytes) -> bool:
     return head.startswith((b"<?xml", b"<svg", b"%pdf", b"<!doctype", b"<html")) or b"<svg" in head
 
 
-def decode_image(data: bytes) -> Image.Image:
+def photo_scale(image: Image.Image) -> float:
+    """Photo pixels per pixel of a decoded image: 1, or 2, 4 or 8 for a large JPEG decoded reduced."""
+    return image.info.get(SCALE_KEY, 1.0)
+
+
+def photo_size(image: Image.Image) -> tuple[int, int]:
+    """The photo's own size in pixels (width, height), upright, whatever scale it was decoded at."""
+    scale = photo_scale(image)
+    return round(image.width * scale), round(image.height * scale)
+
+
+def decode_image(data: bytes, max_side: int | None = DECODE_MAX_SIDE) -> Image.Image:
     """Decode an uploaded photo: EXIF orientation applied, first frame, RGB.
 
-    Raises an ``ImageError`` subclass for empty, unreadable, too large or unsupported input.
+    A JPEG larger than ``max_side`` is decoded reduced (see ``DECODE_MAX_SIDE``); ``None``
+    decodes every pixel. Raises an ``ImageError`` subclass for empty, unreadable, too large
+    or unsupported input.
     """
     if not data:
         raise EmptyImage("The upload is empty: send a JPEG, PNG, WebP or HEIC photo.")
@@ -68,7 +89,12 @@ def decode_image(data: bytes) -> Image.Image:
             if image.width * image.height > MAX_PIXELS:
                 raise ImageTooLarge(f"The photo is {image.width}x{image.height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
             image.seek(0)
+            width = image.width
+            if max_side and image.format == "JPEG" and max(image.size) > max_side:
+                ratio = max_side / max(image.size)
+                image.draft("RGB", (round(image.width * ratio), round(image.height * ratio)))
             image.load()
+            scale = width / image.width
             ImageOps.exif_transpose(image, in_place=True)  # a 12 MP photo is 36 MB: no second copy
     except ImageError:
         raise
@@ -80,7 +106,9 @@ def decode_image(data: bytes) -> Image.Image:
         raise UnreadableImage("The file is not an image we can read: send a JPEG, PNG, WebP or HEIC photo.") from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise UnreadableImage("The image is damaged or truncated and cannot be decoded.") from error
-    return _to_rgb(image)
+    rgb = _to_rgb(image)
+    rgb.info[SCALE_KEY] = scale
+    return rgb
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,10 @@ MIN_FACE_SIZE = 20
 """Smallest face searched for, in pixels of the (downscaled) detection image."""
 THRESHOLDS = (0.6, 0.7, 0.8)
 """Face-probability thresholds of P-Net, R-Net and O-Net (the ``mtcnn`` package's defaults)."""
+PYRAMID_FACTOR = 0.709
+"""Ratio between successive pyramid levels (the ``mtcnn`` package's)."""
+PNET_THREADS = 2
+"""P-Net's large levels are worth both cores; R-Net and O-Net run small batches on one."""
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
 
@@ -39,16 +42,31 @@ class DetectedFace:
     score: float | None
     landmarks: dict[str, tuple[float, float]]
 
+    def scaled(self, factor: float) -> DetectedFace:
+        """The same face in the coordinates of an image ``factor`` times larger."""
+        if factor == 1.0:
+            return self
+        return DetectedFace(
+            box=tuple(round(value * factor, 1) for value in self.box),
+            score=self.score,
+            landmarks={name: (round(x * factor, 1), round(y * factor, 1)) for name, (x, y) in self.landmarks.items()},
+        )
+
     def landmark_array(self) -> np.ndarray:
         """The 5 landmarks as a ``(5, 2)`` array in ``LANDMARK_NAMES`` order."""
         return np.array([self.landmarks[name] for name in LANDMARK_NAMES], dtype=np.float64)
 
 
 class _Network:
-    """One MTCNN network: outputs sorted by channel count (2 = face score, 4 = box, 10 = landmarks)."""
+    """One MTCNN network under LiteRT, kept allocated for the input shape it last ran.
 
-    def __init__(self, path: Path) -> None:
-        self._interpreter = Interpreter(model_path=str(path), num_threads=1)
+    Re-allocating LiteRT's tensors for a new shape costs about as much as running P-Net, so
+    ``FaceDetector`` keeps one of these per pyramid level and per batch size: for a stream of
+    photos of one size (a phone's, a webcam's), no call allocates.
+    """
+
+    def __init__(self, content: bytes, threads: int) -> None:
+        self._interpreter = Interpreter(model_content=content, num_threads=threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._shape: tuple[int, ...] | None = None
         self._lock = threading.Lock()
@@ -65,10 +83,113 @@ class _Network:
         return sorted(outputs, key=lambda output: output.shape[-1])
 
 
-@cache
-def load_detector(detector_dir: Path = MODEL_DIR / "detector") -> tuple[_Network, _Network, _Network]:
-    """The three MTCNN networks, loaded once per process (``Predictor`` loads them before gunicorn forks)."""
-    return tuple(_Network(detector_dir / f"{name}.tflite") for name in ("pnet", "rnet", "onet"))
+class _Batched:
+    """R-Net or O-Net over any number of patches, padded up to a few fixed batch sizes.
+
+    A fixed set of sizes keeps every interpreter allocated once; the padding (grey patches)
+    costs less than one re-allocation.
+    """
+
+    def __init__(self, content: bytes, sizes: tuple[int, ...]) -> None:
+        self._networks = {size: _Network(content, threads=1) for size in sizes}
+        self._sizes = sizes
+
+    def __call__(self, patches: np.ndarray) -> list[np.ndarray]:
+        largest = self._sizes[-1]
+        parts = []
+        for start in range(0, len(patches), largest):
+            chunk = patches[start : start + largest]
+            size = next(size for size in self._sizes if size >= len(chunk))
+            padded = np.concatenate([chunk, np.zeros((size - len(chunk), *chunk.shape[1:]), chunk.dtype)])
+            parts.append([output[: len(chunk)] for output in self._networks[size](padded)])
+        return [np.concatenate(outputs) for outputs in zip(*parts, strict=True)]
+
+
+def pyramid_scales(width: int, height: int) -> list[float]:
+    """P-Net's scales for an image: from ``MIN_FACE_SIZE`` faces up to faces as big as the image."""
+    scale, scales = 12 / MIN_FACE_SIZE, []
+    while min(width, height) * scale >= 12:
+        scales.append(scale)
+        scale *= PYRAMID_FACTOR
+    return scales
+
+
+class FaceDetector:
+    """MTCNN's three networks, built once (``Predictor`` builds it before gunicorn forks)."""
+
+    def __init__(self, detector_dir: Path = MODEL_DIR / "detector") -> None:
+        pnet, rnet, onet = ((Path(detector_dir) / f"{name}.tflite").read_bytes() for name in ("pnet", "rnet", "onet"))
+        levels = len(pyramid_scales(DETECTION_MAX_SIDE, DETECTION_MAX_SIDE))
+        self._pnets = [_Network(pnet, threads=PNET_THREADS) for _ in range(levels)]
+        self._rnet = _Batched(rnet, (16, 64, 256))
+        self._onet = _Batched(onet, (4, 16, 64))
+
+    def detect_faces(self, image: Image.Image) -> list[DetectedFace]:
+        """Every face in an RGB photo, most confident first, in the photo's own pixel coordinates.
+
+        Large photos are searched at a reduced size (longest side ``DETECTION_MAX_SIDE``):
+        MTCNN's cost grows with pixel count, and faces that matter are still tens of pixels there.
+        """
+        scale = min(1.0, DETECTION_MAX_SIDE / max(image.size))
+        small = image if scale == 1.0 else image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BOX)
+        boxes, landmarks = self._detect_boxes(small.convert("RGB"))
+        faces = []
+        for box, points in zip(boxes / np.array([scale] * 4 + [1.0]), landmarks / scale, strict=True):
+            x1, y1 = max(0.0, box[0]), max(0.0, box[1])
+            x2, y2 = min(float(image.width), box[2]), min(float(image.height), box[3])
+            faces.append(
+                DetectedFace(
+                    box=(round(float(x1), 1), round(float(y1), 1), round(float(x2 - x1), 1), round(float(y2 - y1), 1)),
+                    score=float(box[4]),
+                    landmarks={name: (round(float(x), 1), round(float(y), 1)) for name, (x, y) in zip(LANDMARK_NAMES, points, strict=True)},
+                )
+            )
+        return faces
+
+    def _propose(self, image: Image.Image) -> np.ndarray:
+        """P-Net over an image pyramid: candidate boxes ``(x1, y1, x2, y2, score)``.
+
+        Each level is resized from the first (the largest), not from the photo: a third of the
+        resizing time, within 2 grey levels of resizing from the photo.
+        """
+        width, height = image.size
+        candidates, first = [], None
+        for level, scale in enumerate(pyramid_scales(width, height)):
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            scaled = image.resize(size, Image.Resampling.BOX)
+            first = scaled if first is None else first
+            scores, offsets = self._pnets[level](_normalize(np.asarray(scaled)))
+            rows, cols = np.nonzero(scores[0, :, :, 1] > THRESHOLDS[0])
+            if rows.size:
+                cells = np.stack([cols * 2 + 1, rows * 2 + 1, cols * 2 + 12, rows * 2 + 12], axis=1).astype(np.float64)
+                regression = offsets[0, rows, cols] * 11
+                found = np.column_stack([(cells + regression) / scale, scores[0, rows, cols, 1]])
+                candidates.append(found[_nms(found, 0.5)])
+        if not candidates:
+            return np.empty((0, 5))
+        boxes = np.concatenate(candidates)
+        return _square(boxes[_nms(boxes, 0.7)])
+
+    def _detect_boxes(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+        """All three stages on an RGB image: boxes ``(n, 5)`` and landmarks ``(n, 5, 2)``."""
+        boxes = self._propose(image)
+        if len(boxes):
+            scores, offsets = self._rnet(_patches(image, boxes, 24))
+            boxes[:, 4] = scores[:, 1]
+            boxes = _refine(boxes, offsets)[scores[:, 1] > THRESHOLDS[1]]
+            boxes = _square(boxes[_nms(boxes, 0.7)])
+        if not len(boxes):
+            return np.empty((0, 5)), np.empty((0, 5, 2))
+        scores, offsets, points = self._onet(_patches(image, boxes, 48))
+        width = boxes[:, 2:3] - boxes[:, 0:1] + 1
+        height = boxes[:, 3:4] - boxes[:, 1:2] + 1
+        landmarks = np.stack([width * points[:, 0:5] + boxes[:, 0:1] - 1, height * points[:, 5:10] + boxes[:, 1:2] - 1], axis=-1)
+        boxes[:, 4] = scores[:, 1]
+        boxes = _refine(boxes, offsets)
+        keep = scores[:, 1] > THRESHOLDS[2]
+        boxes, landmarks = boxes[keep], landmarks[keep]
+        keep = _nms(boxes, 0.7, method="min")
+        return boxes[keep], landmarks[keep]
 
 
 def _normalize(pixels: np.ndarray) -> np.ndarray:
@@ -109,27 +230,6 @@ def _refine(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return boxes
 
 
-def _propose(image: Image.Image, pnet: _Network) -> np.ndarray:
-    """P-Net over an image pyramid: candidate boxes ``(x1, y1, x2, y2, score)``."""
-    width, height = image.size
-    scale = 12 / MIN_FACE_SIZE
-    candidates = []
-    while min(width, height) * scale >= 12:
-        scaled = image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BOX)
-        scores, offsets = pnet(_normalize(np.asarray(scaled)))
-        rows, cols = np.nonzero(scores[0, :, :, 1] > THRESHOLDS[0])
-        if rows.size:
-            cells = np.stack([cols * 2 + 1, rows * 2 + 1, cols * 2 + 12, rows * 2 + 12], axis=1).astype(np.float64)
-            regression = offsets[0, rows, cols] * 11
-            found = np.column_stack([(cells + regression) / scale, scores[0, rows, cols, 1]])
-            candidates.append(found[_nms(found, 0.5)])
-        scale *= 0.709
-    if not candidates:
-        return np.empty((0, 5))
-    boxes = np.concatenate(candidates)
-    return _square(boxes[_nms(boxes, 0.7)])
-
-
 def _patches(image: Image.Image, boxes: np.ndarray, size: int) -> np.ndarray:
     """Crops of ``boxes`` resized to ``size`` (outside the image: mid-grey, i.e. 0 once normalised)."""
     crops = [
@@ -137,49 +237,3 @@ def _patches(image: Image.Image, boxes: np.ndarray, size: int) -> np.ndarray:
         for box in boxes
     ]
     return _normalize(np.stack(crops))[0]
-
-
-def _detect_boxes(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
-    """All three stages on an RGB image: boxes ``(n, 5)`` and landmarks ``(n, 5, 2)``."""
-    pnet, rnet, onet = load_detector()
-    boxes = _propose(image, pnet)
-    if len(boxes):
-        scores, offsets = rnet(_patches(image, boxes, 24))
-        boxes[:, 4] = scores[:, 1]
-        boxes = _refine(boxes, offsets)[scores[:, 1] > THRESHOLDS[1]]
-        boxes = _square(boxes[_nms(boxes, 0.7)])
-    if not len(boxes):
-        return np.empty((0, 5)), np.empty((0, 5, 2))
-    scores, offsets, points = onet(_patches(image, boxes, 48))
-    width = boxes[:, 2:3] - boxes[:, 0:1] + 1
-    height = boxes[:, 3:4] - boxes[:, 1:2] + 1
-    landmarks = np.stack([width * points[:, 0:5] + boxes[:, 0:1] - 1, height * points[:, 5:10] + boxes[:, 1:2] - 1], axis=-1)
-    boxes[:, 4] = scores[:, 1]
-    boxes = _refine(boxes, offsets)
-    keep = scores[:, 1] > THRESHOLDS[2]
-    boxes, landmarks = boxes[keep], landmarks[keep]
-    keep = _nms(boxes, 0.7, method="min")
-    return boxes[keep], landmarks[keep]
-
-
-def detect_faces(image: Image.Image) -> list[DetectedFace]:
-    """Every face in an RGB photo, most confident first, in the photo's own pixel coordinates.
-
-    Large photos are searched at a reduced size (longest side ``DETECTION_MAX_SIDE``):
-    MTCNN's cost grows with pixel count, and faces that matter are still tens of pixels there.
-    """
-    scale = min(1.0, DETECTION_MAX_SIDE / max(image.size))
-    small = image if scale == 1.0 else image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BOX)
-    boxes, landmarks = _detect_boxes(small.convert("RGB"))
-    faces = []
-    for box, points in zip(boxes / np.array([scale] * 4 + [1.0]), landmarks / scale, strict=True):
-        x1, y1 = max(0.0, box[0]), max(0.0, box[1])
-        x2, y2 = min(float(image.width), box[2]), min(float(image.height), box[3])
-        faces.append(
-            DetectedFace(
-                box=(round(float(x1), 1), round(float(y1), 1), round(float(x2 - x1), 1), round(float(y2 - y1), 1)),
-                score=float(box[4]),
-                landmarks={name: (round(float(x), 1), round(float(y), 1)) for name, (x, y) in zip(LANDMARK_NAMES, points, strict=True)},
-            )
-        )
-    return faces

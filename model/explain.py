@@ -17,9 +17,9 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from model.age import expected_age
+from model.labels import OUTPUTS
 from model.predictor import FacePrediction, Predictor
 
-TARGETS = ("age", "gender", "race")
 MAX_EVALS = 500
 """Model evaluations per explanation, chosen by measurement (see ``benchmarks/explain.py``)."""
 BLUR_RADIUS = 4
@@ -56,8 +56,8 @@ class FaceExplanation:
 
 def output_function(predictor: Predictor, face: FacePrediction, target: str):
     """The scalar SHAP explains: expected age, or the probability of the predicted class."""
-    if target not in TARGETS:
-        raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
+    if target not in OUTPUTS:
+        raise ValueError(f"target must be one of {', '.join(OUTPUTS)}, got {target!r}")
     if target == "age":
         label = "age (years)"
 

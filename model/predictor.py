@@ -6,7 +6,6 @@ process (``get_predictor``) and is safe to share between threads.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,11 +15,12 @@ import numpy as np
 from PIL import Image
 
 from model.age import age_groups, age_interval, expected_age
-from model.align import align_face, load_template
-from model.config import MODEL_DIR, ModelConfig, load_config
-from model.detect import DetectedFace, detect_faces, load_detector
+from model.align import align_face
+from model.artifacts import load_artifacts
+from model.config import MODEL_DIR, ModelConfig
+from model.decode import photo_scale
+from model.detect import DetectedFace
 from model.preprocess import preprocess
-from model.runtime import load_network
 
 FALLBACK_MAX_SIDE = 400
 """A photo with no detected face is treated as an already aligned crop when it is at most this big..."""
@@ -69,14 +69,9 @@ class Predictor:
     """The shipped model with its face pipeline; load once, call from any thread."""
 
     def __init__(self, model_dir: Path = MODEL_DIR) -> None:
-        self.config: ModelConfig = load_config(model_dir)
-        self.network = load_network(model_dir, self.config)
-        # Everything a request reads from model/ is loaded here, once, before gunicorn forks:
-        # no request pays for loading a file, and the worker shares these pages with the master.
-        load_detector()
-        load_template()
-        metrics_path = Path(model_dir) / "metrics.json"
-        self.metrics: dict = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+        self.artifacts = load_artifacts(model_dir)
+        self.config: ModelConfig = self.artifacts.config
+        self.network = self.artifacts.network
 
     def predict(self, image: Image.Image, skip_detection: bool = False, timings: dict[str, float] | None = None) -> list[FacePrediction]:
         """Every face of an RGB photo, most confident first.
@@ -87,11 +82,11 @@ class Predictor:
         """
         timings = {} if timings is None else timings
         started = time.perf_counter()
-        faces = [] if skip_detection else detect_faces(image)
+        faces = [] if skip_detection else self.artifacts.detector.detect_faces(image)
         timings["detect_ms"] = round(1000 * (time.perf_counter() - started), 1)
         started = time.perf_counter()
         if faces:
-            crops = [align_face(image, face) for face in faces]
+            crops = [align_face(image, face, self.artifacts.template) for face in faces]
         elif skip_detection or _looks_like_a_crop(image):
             crops = [image]
         else:
@@ -102,8 +97,9 @@ class Predictor:
         outputs = self.network.predict(batch)
         timings["predict_ms"] = round(1000 * (time.perf_counter() - started), 1)
         whole = DetectedFace(box=(0.0, 0.0, float(image.width), float(image.height)), score=None, landmarks={})
+        scale = photo_scale(image)  # boxes in the photo's own pixels, however it was decoded
         return [
-            self._face(face, crop, outputs, index, detected=bool(faces))
+            self._face(face.scaled(scale), crop, outputs, index, detected=bool(faces))
             for index, (face, crop) in enumerate(zip(faces or [whole], crops, strict=True))
         ]
 

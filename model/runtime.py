@@ -15,9 +15,8 @@ from ai_edge_litert.interpreter import Interpreter
 
 from model.calibration import calibrate
 from model.config import ModelConfig
+from model.labels import OUTPUTS
 from model.views import average_views, views_of
-
-OUTPUTS = ("age", "gender", "race")
 
 
 class Network:

@@ -20,7 +20,7 @@ import keras
 from keras import layers
 
 from model.history import write_history
-from model.runtime import OUTPUTS
+from model.labels import OUTPUTS
 from training.compact import round_to_half, save_deflated
 
 log = logging.getLogger("training.ensemble")

@@ -17,6 +17,7 @@ import numpy as np
 from model.age import expected_age
 from model.calibration import CALIBRATED_HEADS, calibrate
 from model.config import ModelConfig
+from model.labels import OUTPUTS
 from model.runtime import Network, load_network
 from training.cli import artifact_parser
 from training.dataset import SplitArrays, load_splits_cached
@@ -28,7 +29,7 @@ log = logging.getLogger("training.evaluate")
 def predict_arrays(network: Network, arrays: SplitArrays, batch_size: int = 256) -> dict[str, np.ndarray]:
     """Network outputs for a whole split, in batches to bound memory."""
     batches = [network.predict(arrays.images[start : start + batch_size]) for start in range(0, len(arrays), batch_size)]
-    return {name: np.concatenate([batch[name] for batch in batches]) for name in ("age", "gender", "race")}
+    return {name: np.concatenate([batch[name] for batch in batches]) for name in OUTPUTS}
 
 
 def evaluate_arrays(network: Network, config: ModelConfig, arrays: SplitArrays) -> dict:

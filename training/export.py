@@ -16,7 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from model.config import ModelConfig
-from model.runtime import OUTPUTS, Network
+from model.labels import OUTPUTS
+from model.runtime import Network
 from training.cli import artifact_parser
 from training.dataset import load_splits_cached
 

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from model.config import MODEL_DIR
-from model.detect import LANDMARK_NAMES, detect_faces
+from model.detect import LANDMARK_NAMES, FaceDetector
 from training.cli import DATASETS
 from training.dataset import iter_images, read_split
 
@@ -28,9 +28,9 @@ log = logging.getLogger("training.face_template")
 
 def median_landmarks(crops: list[Image.Image]) -> tuple[np.ndarray, int]:
     """Median ``(5, 2)`` landmarks of the most confident face of each crop, and how many had one."""
-    found = []
+    detector, found = FaceDetector(), []
     for crop in crops:
-        faces = detect_faces(crop)
+        faces = detector.detect_faces(crop)
         if faces:
             found.append(faces[0].landmark_array())
     if not found:

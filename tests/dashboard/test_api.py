@@ -9,9 +9,9 @@ import psutil
 import pytest
 from werkzeug.serving import make_server
 
-from model.config import load_config
 from model.decode import MAX_BYTES
 from model.labels import GENDERS, RACES
+from model.predictor import get_predictor
 from support import ROOT
 
 
@@ -110,7 +110,7 @@ def test_a_100_mb_body_is_refused_quickly_without_being_read(client):
 def test_health_model_and_openapi(client):
     assert client.get("/api/v1/health").get_json() == {"status": "ok", "version": "0.1.0"}
     info = client.get("/api/v1/model").get_json()
-    assert info["labels"] == {"gender": list(GENDERS), "race": list(RACES)} and info["input_size"] == load_config().input_size
+    assert info["labels"] == {"gender": list(GENDERS), "race": list(RACES)} and info["input_size"] == get_predictor().config.input_size
     assert info["age_groups"][0] == "0-2" and "age_mae" in info["metrics"] and info["explanations"] is True
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")

@@ -4,7 +4,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from model.config import load_config
+from model.predictor import get_predictor
 
 
 def post_explain(client, fixture_bytes, **fields):
@@ -22,7 +22,7 @@ def test_explain_returns_the_face_the_method_an_overlay_and_the_grid(client, fix
     overlay = Image.open(io.BytesIO(base64.b64decode(body["overlay_png"])))
     assert overlay.format == "PNG" and overlay.size == (200, 200)
     grid = np.array(body["grid"])
-    size = load_config().input_size
+    size = get_predictor().config.input_size
     assert grid.shape == (size, size) and np.isfinite(grid).all() and np.abs(grid).max() > 0
 
 

@@ -2,8 +2,9 @@ from PIL import Image
 
 from dashboard.figures import confusion_figure, photo_figure, probability_bars, reliability_figure, training_curve
 from dashboard.layout import network_sentence, training_tab
-from model.config import MODEL_DIR, load_config
+from model.config import MODEL_DIR
 from model.history import read_history
+from model.predictor import get_predictor
 
 
 def test_training_curve_marks_the_best_validation_epoch():
@@ -18,7 +19,7 @@ def test_training_curve_marks_the_best_validation_epoch():
 
 def test_shipped_history_has_every_curve_of_every_member():
     histories = read_history(MODEL_DIR / "history.csv")
-    members = load_config().raw["training"].get("members", [{}])
+    members = get_predictor().config.raw["training"].get("members", [{}])
     assert len(histories) == len(members)
     for history in histories:
         for column in ("loss", "gender_accuracy", "race_accuracy", "age_mae"):

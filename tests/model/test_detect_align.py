@@ -1,10 +1,19 @@
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from model.align import align_face, load_template, similarity_transform
-from model.decode import decode_image
-from model.detect import LANDMARK_NAMES, detect_faces
+from model.align import FaceTemplate, align_face, similarity_transform
+from model.decode import decode_image, photo_scale, photo_size
+from model.detect import LANDMARK_NAMES, FaceDetector
+from model.predictor import get_predictor
+from support import FIXTURES
+from support.photos import PHONE, benchmark_photos
+
+DETECTOR = FaceDetector()
+TEMPLATE = FaceTemplate.load()
+detect_faces = DETECTOR.detect_faces
 
 
 def photo(fixture_bytes, name):
@@ -57,18 +66,49 @@ def test_similarity_transform_recovers_a_known_transform():
 def test_aligned_face_puts_landmarks_on_the_template(fixture_bytes):
     image = photo(fixture_bytes, "astronaut.png")
     (face,) = detect_faces(image)
-    crop = align_face(image, face)
-    size, template = load_template()
-    assert crop.size == (size, size)
+    crop = align_face(image, face, TEMPLATE)
+    assert crop.size == (TEMPLATE.size, TEMPLATE.size)
     (again,) = detect_faces(crop)
-    assert np.abs(again.landmark_array() - template).max() < 8  # pixels in a 200 px crop
+    assert np.abs(again.landmark_array() - TEMPLATE.landmarks).max() < 8  # pixels in a 200 px crop
 
 
 @pytest.mark.parametrize("name", ["utkface_crop.jpg"])
 def test_a_utkface_crop_aligns_onto_itself(fixture_bytes, name):
     image = photo(fixture_bytes, name)
     (face,) = detect_faces(image)
-    crop = align_face(image, face)
+    crop = align_face(image, face, TEMPLATE)
     difference = np.abs(np.asarray(crop, np.int16) - np.asarray(image, np.int16)).mean()
     assert difference < 25, difference
     assert isinstance(crop, Image.Image)
+
+
+RECORDED = json.loads((FIXTURES / "detections.json").read_text())
+
+
+def recorded_photo(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes() if (FIXTURES / name).exists() else benchmark_photos()[name]
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_detections_match_the_recorded_pipeline(name):
+    """Speed-ups may not move a box: every photo gives the faces, boxes and landmarks recorded before them."""
+    faces = detect_faces(decode_image(recorded_photo(name), max_side=None))
+    expected = RECORDED[name]
+    assert len(faces) == len(expected)
+    for face, recorded in zip(faces, expected, strict=True):
+        assert np.allclose(face.box, recorded["box"], atol=0.11)
+        assert face.score == pytest.approx(recorded["score"], abs=1e-3)
+        assert np.allclose(face.landmark_array(), [recorded["landmarks"][name] for name in LANDMARK_NAMES], atol=0.11)
+
+
+@pytest.mark.parametrize("name", [PHONE])
+def test_a_large_jpeg_decoded_reduced_finds_the_same_face_in_photo_pixels(name):
+    """A 12 MP JPEG is decoded at half size; the Predictor still reports the recorded box, in full-size pixels."""
+    (recorded,) = RECORDED[name]
+    image = decode_image(recorded_photo(name))
+    assert photo_scale(image) == 2.0 and photo_size(image) == (4032, 3024)
+    (face,) = get_predictor().predict(image)
+    size = recorded["box"][3]
+    assert np.abs(np.array(face.box) - recorded["box"]).max() < 0.03 * size
+    landmarks = np.array([face.landmarks[name] for name in LANDMARK_NAMES])
+    assert np.abs(landmarks - [recorded["landmarks"][name] for name in LANDMARK_NAMES]).max() < 0.03 * size

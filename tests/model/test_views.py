@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from model.calibration import calibrate
-from model.config import MODEL_DIR, load_config
+from model.config import MODEL_DIR
+from model.predictor import get_predictor
 from model.runtime import Network, load_network
 from model.views import average_views, views_of, zoom
 
@@ -51,7 +52,7 @@ def test_views_without_mirror_are_only_the_zooms():
 
 
 def test_network_averages_every_view_then_calibrates():
-    config = load_config()
+    config = get_predictor().config
     shipped = load_network(MODEL_DIR, config)
     assert (shipped.zooms, shipped.mirror, shipped.temperatures) == (config.test_time_zooms, config.test_time_mirror, config.temperatures)
     faces = np.random.default_rng(1).integers(0, 255, (2, config.input_size, config.input_size, 3), dtype=np.uint8)

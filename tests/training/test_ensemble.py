@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from model.history import read_history
-from model.runtime import OUTPUTS, Network
+from model.labels import OUTPUTS
+from model.runtime import Network
 from training import faceres
 from training.compact import round_to_half
 from training.ensemble import build

@@ -1,0 +1,59 @@
+"""Everything serving reads from ``model/``, loaded here and only here, once per process.
+
+``Predictor`` builds one ``ModelArtifacts`` in its constructor, before gunicorn forks: the
+worker shares these pages with the master, and no request ever opens a file under ``model/``.
+The dashboard draws its Training, Evaluation and Dataset tabs from the same object.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.align import FaceTemplate
+from model.config import MODEL_DIR, ModelConfig
+from model.detect import FaceDetector
+from model.history import read_history
+from model.runtime import Network, load_network
+
+
+@dataclass(frozen=True)
+class ModelArtifacts:
+    """The shipped model and what was measured about it."""
+
+    config: ModelConfig
+    network: Network
+    detector: FaceDetector
+    template: FaceTemplate
+    metrics: dict
+    """``metrics.json`` (``make evaluate``): test-split figures; empty before evaluation."""
+    history: list[dict[str, list[float]]]
+    """``history.csv``: per-epoch curves, one set per trained network."""
+    dataset_summary: dict
+    """``dataset.json`` (``make dataset-summary``): the make-up of the training data."""
+
+
+def _json_or_empty(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def load_artifacts(model_dir: Path = MODEL_DIR) -> ModelArtifacts:
+    """Read and build every artifact of ``model_dir``; the network's probabilities come calibrated.
+
+    The detector and the alignment template are the pipeline's, not a training run's
+    (``make detector``, ``make template``): they always come from the shipped ``model/``, so a
+    candidate network in ``runs/`` is judged through the same face pipeline users get.
+    """
+    model_dir = Path(model_dir)
+    config = ModelConfig.from_file(model_dir / "config.json")
+    history_path = model_dir / "history.csv"
+    return ModelArtifacts(
+        config=config,
+        network=load_network(model_dir, config),
+        detector=FaceDetector(MODEL_DIR / "detector"),
+        template=FaceTemplate.load(MODEL_DIR / "face_template.json"),
+        metrics=_json_or_empty(model_dir / "metrics.json"),
+        history=read_history(history_path) if history_path.exists() else [],
+        dataset_summary=_json_or_empty(model_dir / "dataset.json"),
+    )
