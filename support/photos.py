@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 from support import FIXTURES
 
@@ -17,6 +17,16 @@ PHONE = "12 MP phone photo, one face"
 SELFIE = "group selfie, 7 faces"
 GROUP = "composite group, 6 faces"
 CROP = "200x200 UTKFace crop"
+
+
+def paste_face(canvas: Image.Image, face: Image.Image, x: int, y: int, side: int) -> None:
+    """Blend a square face crop into ``canvas`` at ``(x, y)``, ``side`` pixels wide, through a soft oval.
+
+    The oval hides the crop's square edges, which a detector could otherwise key on.
+    """
+    mask = Image.new("L", (side, side), 0)
+    ImageDraw.Draw(mask).ellipse((side * 0.08, 0, side * 0.92, side), fill=255)
+    canvas.paste(face.resize((side, side), Image.Resampling.LANCZOS), (x, y), mask.filter(ImageFilter.GaussianBlur(max(1, side / 25))))
 
 
 def jpeg(image: Image.Image, quality: int = 90) -> bytes:
