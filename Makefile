@@ -29,7 +29,7 @@ run: $(BIN)/.serving  ## serve the dashboard and the API at http://127.0.0.1:805
 test: $(BIN)/.installed  ## the whole test suite
 	$(BIN)/python -m pytest
 
-test-fast: $(BIN)/.installed  ## the edit-test loop: no training, no whole-split sweeps, no browser, no TensorFlow subprocesses
+test-fast: $(BIN)/.installed  ## the edit-test loop: no training, no whole-split sweeps, no browser, no fresh Python processes
 	$(BIN)/python -m pytest -m "$(FAST_TESTS)"
 
 lint: $(BIN)/.installed

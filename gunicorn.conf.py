@@ -23,3 +23,10 @@ max_requests_jitter = 200
 limit_request_field_size = 8190
 accesslog = None  # the app writes one structured line per request itself
 errorlog = "-"
+
+
+def post_fork(server, worker) -> None:
+    """In each worker, warm the explainer up on a background thread (see dashboard.app)."""
+    from dashboard.app import warm_explanations_in_background
+
+    warm_explanations_in_background()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import psutil
 
 from support.photos import PORTRAIT, benchmark_photos
-from benchmarks.latency import free_port, post
+from support.server import free_port, post, web_command
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work"
@@ -42,12 +41,6 @@ def build_venv() -> tuple[Path, int]:
     empty = folder_bytes(venv)
     subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "-r", str(ROOT / "requirements.txt")], check=True)
     return venv, folder_bytes(venv) - empty
-
-
-def web_command(port: int) -> list[str]:
-    """The Procfile's ``web:`` line with ``$PORT`` filled in."""
-    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    return shlex.split(line.removeprefix("web:").replace("$PORT", str(port)))
 
 
 def get(url: str) -> tuple[int, bytes]:

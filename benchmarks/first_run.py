@@ -19,8 +19,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.latency import free_port, machine
+from benchmarks.latency import machine
 from benchmarks.report import publish
+from support.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVELOPMENT_ONLY = ("tensorflow", "tensorflow-cpu", "keras", "dlib", "dlib-bin", "selenium")

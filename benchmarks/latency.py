@@ -11,12 +11,10 @@ first prediction answered) and the server's peak RSS. Prints a table and writes
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -25,10 +23,12 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from support.photos import benchmark_face, benchmark_photos
 from benchmarks.report import publish
+from support.photos import benchmark_face, benchmark_photos
+from support.server import post, production_server
 
-ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("decode_ms", "detect_ms", "align_ms", "predict_ms")
+"""The stages the API reports in ``timings_ms``."""
 
 
 def machine() -> str:
@@ -76,18 +76,6 @@ def network_latency(runs: int) -> list[float]:
     return samples
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def post(url: str, data: bytes) -> bytes:
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "image/jpeg"}, method="POST")
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return response.read()
-
-
 def high_water_mark(process: psutil.Process) -> int:
     """The kernel's own peak RSS of ``process`` (Linux VmHWM), in bytes.
 
@@ -127,41 +115,43 @@ class MemorySampler(threading.Thread):
             time.sleep(0.05)
 
 
-def http_latency(photos: dict[str, bytes], runs: int) -> tuple[dict[str, list[float]], float, MemorySampler]:
-    """Per-photo samples, cold start in seconds, and the server's memory sampler."""
-    port = free_port()
-    environment = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING"}
-    started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:server", "--config", "gunicorn.conf.py"], cwd=ROOT, env=environment)
-    sampler = MemorySampler(server.pid)
-    sampler.start()
-    url = f"http://127.0.0.1:{port}/api/v1/predict"
-    first = next(iter(photos.values()))
-    try:
-        while True:
-            try:
-                post(url, first)
-                break
-            except OSError:
-                if server.poll() is not None or time.perf_counter() - started > 60:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.02)
-        cold_start = time.perf_counter() - started
-        timings = {}
-        for name, data in photos.items():
-            post(url, data)
-            samples = []
-            for _ in range(runs):
-                began = time.perf_counter()
-                post(url, data)
-                samples.append(1000 * (time.perf_counter() - began))
-            timings[name] = samples
+def wait_for_warm_explainer(url: str, timeout: float = 120) -> None:
+    """Until ``/api/v1/health`` says the worker's explainer warm-up (a background thread) is done."""
+    deadline = time.perf_counter() + timeout
+    while json.loads(urllib.request.urlopen(f"{url}/api/v1/health", timeout=10).read())["explainer"] == "warming up":
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the explainer did not warm up")
         time.sleep(0.2)
-        return timings, cold_start, sampler
-    finally:
-        sampler.running = False
-        server.terminate()
-        server.wait(timeout=30)
+
+
+def http_latency(photos: dict[str, bytes], runs: int) -> tuple[dict[str, list[float]], dict[str, dict[str, float]], float, MemorySampler]:
+    """Per-photo samples, the server's median time per stage for each photo, cold start in seconds, and the memory sampler.
+
+    Timing starts once the worker's explainer warm-up is over: that background work would
+    otherwise share the cores with the first requests.
+    """
+    with production_server() as server:
+        sampler = MemorySampler(server.process.pid)
+        sampler.start()
+        url = f"{server.url}/api/v1/predict"
+        post(url, next(iter(photos.values())))
+        cold_start = time.perf_counter() - server.started
+        wait_for_warm_explainer(server.url)
+        timings, stages = {}, {}
+        try:
+            for name, data in photos.items():
+                post(url, data)
+                samples, reported = [], []
+                for _ in range(runs):
+                    began = time.perf_counter()
+                    reported.append(json.loads(post(url, data))["timings_ms"])
+                    samples.append(1000 * (time.perf_counter() - began))
+                timings[name] = samples
+                stages[name] = {stage: statistics.median(report[stage] for report in reported) for stage in STAGES}
+            time.sleep(0.2)
+        finally:
+            sampler.running = False
+        return timings, stages, cold_start, sampler
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -169,19 +159,20 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args(argv)
     photos = benchmark_photos()
-    http, cold_start, memory = http_latency(photos, args.runs)
+    http, stages, cold_start, memory = http_latency(photos, args.runs)
     python = python_api_latency(photos, args.runs)
     network = network_latency(10 * args.runs)
     lines = [
         f"Machine: {machine()}. {args.runs} timed runs per photo after one warm-up; milliseconds.",
         "",
-        "| photo | REST API p50 | REST API p95 | Python API p50 | Python API p95 |",
-        "|---|---|---|---|---|",
+        "| photo | REST API p50 | REST API p95 | Python API p50 | Python API p95 | in the server: decode / detect / align / network (median) |",
+        "|---|---|---|---|---|---|",
     ]
     for name in photos:
         http_p50, http_p95 = percentiles(http[name])
         python_p50, python_p95 = percentiles(python[name])
-        lines.append(f"| {name} | {http_p50:.0f} | {http_p95:.0f} | {python_p50:.0f} | {python_p95:.0f} |")
+        breakdown = " / ".join(f"{stages[name][stage]:.0f}" for stage in STAGES)
+        lines.append(f"| {name} | {http_p50:.0f} | {http_p95:.0f} | {python_p50:.0f} | {python_p95:.0f} | {breakdown} |")
     lines += [
         "",
         f"- The shipped network alone, per face (LiteRT, 2 threads, one face per call, {10 * args.runs} calls): median {statistics.median(network):.1f} ms (budget 25 ms)",

@@ -10,22 +10,16 @@ Writes its section of ``benchmarks/results.md``. Clients run on the same 2 cores
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import psutil
 
-from benchmarks.deploy_check import web_command
-from support.photos import CROP, PORTRAIT, benchmark_photos
-from benchmarks.latency import free_port, machine, post
+from benchmarks.latency import machine, wait_for_warm_explainer
 from benchmarks.report import publish
-
-ROOT = Path(__file__).resolve().parents[1]
+from support.photos import CROP, PORTRAIT, benchmark_photos
+from support.server import post, procfile_web_line, production_server
 
 
 def server_memory(pid: int) -> tuple[float, float]:
@@ -67,34 +61,20 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     available = benchmark_photos()
     photos = [available[PORTRAIT], available[CROP]]
-    port = free_port()
-    # The Procfile names `gunicorn`: find the one installed beside this interpreter, activated venv or not.
-    environment = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    server = subprocess.Popen(web_command(port), cwd=ROOT, env=environment)
-    url = f"http://127.0.0.1:{port}/api/v1/predict"
-    try:
-        for attempt in range(600):
-            try:
-                post(url, photos[1])
-                break
-            except OSError:
-                if server.poll() is not None or attempt == 599:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.1)
+    with production_server() as server:
+        url = f"{server.url}/api/v1/predict"
+        wait_for_warm_explainer(server.url)
         # Warm up with the same concurrency: memory after a sequential warm-up would miss the
         # working set of several requests in flight at once and read as growth later.
         run_clients(url, photos, args.clients, args.warmup, [], [])
-        rss_start, pss_start = server_memory(server.pid)
+        rss_start, pss_start = server_memory(server.process.pid)
         latencies: list[float] = []
         errors: list[str] = []
         elapsed = run_clients(url, photos, args.clients, args.seconds, latencies, errors)
-        rss_end, pss_end = server_memory(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        rss_end, pss_end = server_memory(server.process.pid)
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
     lines = [
-        f"Machine: {machine()}. {args.clients} clients for {args.seconds:.0f} s (after {args.warmup:.0f} s of the same load as warm-up) against `{' '.join(web_command(port))}` on loopback,",
+        f"Machine: {machine()}. {args.clients} clients for {args.seconds:.0f} s (after {args.warmup:.0f} s of the same load as warm-up) against the Procfile's `{procfile_web_line()}` on loopback,",
         "alternating a 1-megapixel portrait and a 200x200 crop; clients share the server's 2 cores.",
         "",
         "| requests | throughput | p50 | p95 | p99 | errors | worker RSS after warm-up | at the end | growth |",

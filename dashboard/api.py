@@ -12,8 +12,8 @@ from dashboard.errors import error_response, http_error_response
 from dashboard.openapi import openapi_document
 from model import __version__
 from model.age import AGE_GROUPS
-from model.decode import ImageError, UnsupportedImageType, decode_image
-from model.explain import explain_face, explanations_available
+from model.decode import ImageError, UnsupportedImageType, decode_image, photo_size
+from model.explain import explain_face, explainer_state, explanations_available
 from model.labels import OUTPUTS
 from model.predictor import get_predictor
 
@@ -57,13 +57,14 @@ def predict() -> tuple[Response, int]:
     faces = get_predictor().predict(image, skip_detection=skip_detection(), timings=timings)
     g.faces = len(faces)
     timings["total_ms"] = round(1000 * (time.perf_counter() - started), 1)
-    body = {"faces": [face.to_dict() for face in faces], "image": {"width": image.width, "height": image.height}, "timings_ms": timings}
+    width, height = photo_size(image)
+    body = {"faces": [face.to_dict() for face in faces], "image": {"width": width, "height": height}, "timings_ms": timings}
     return jsonify(body), 200
 
 
 @api.post("/explain")
 def explain() -> tuple[Response, int]:
-    """A SHAP attribution map of one output of one face (computed on demand, ~1 s)."""
+    """A SHAP attribution map of one output of one face (computed on demand: seconds of CPU, see benchmarks/results.md)."""
     started = time.perf_counter()
     if not explanations_available():
         return error_response(
@@ -90,7 +91,7 @@ def explain() -> tuple[Response, int]:
 @api.get("/health")
 def health() -> tuple[Response, int]:
     get_predictor()
-    return jsonify({"status": "ok", "version": __version__}), 200
+    return jsonify({"status": "ok", "version": __version__, "explainer": explainer_state()}), 200
 
 
 @api.get("/model")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 import dash
 import dash_bootstrap_components as dbc  # noqa: F401  (registers the dbc component suite)
@@ -19,6 +20,7 @@ from dashboard.callbacks import register_callbacks
 from dashboard.errors import http_error_response
 from dashboard.layout import ASSETS_DIR, make_layout
 from dashboard.security import harden, limit_rate, trust_proxies
+from model.explain import explanations_available, warm_up
 from model.predictor import get_predictor
 
 
@@ -54,6 +56,20 @@ def create_app() -> dash.Dash:
     return app
 
 
+def warm_explanations_in_background() -> threading.Thread | None:
+    """Start ``model.explain.warm_up`` on a daemon thread, in the process that will serve.
+
+    It must run after gunicorn forks (``post_fork`` in gunicorn.conf.py), never before:
+    numba's compiled code and locks do not survive a fork, and doing it before serving would
+    hold the first prediction back by the ~15 s it takes.
+    """
+    if not explanations_available():
+        return None
+    thread = threading.Thread(target=warm_up, args=(get_predictor(),), name="explain-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def configure_logging() -> None:
     """One line per record on stderr, at ``LOG_LEVEL`` (default INFO): what the platform's log collects."""
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -61,4 +77,6 @@ def configure_logging() -> None:
 
 if __name__ == "__main__":
     configure_logging()
-    create_app().run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)
+    app = create_app()
+    warm_explanations_in_background()
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)

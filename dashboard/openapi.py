@@ -159,9 +159,24 @@ def openapi_document() -> dict:
             },
             "/api/v1/health": {
                 "get": {
-                    "summary": "Liveness: the model is loaded",
+                    "summary": "Liveness: the model is loaded; whether this process's explainer has warmed up",
                     "responses": {
-                        "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object", "required": ["status"]}}}}
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["status", "explainer"],
+                                        "properties": {
+                                            "status": {"const": "ok"},
+                                            "version": {"type": "string"},
+                                            "explainer": {"enum": ["ready", "warming up", "unavailable"]},
+                                        },
+                                    }
+                                }
+                            },
+                        }
                     },
                 }
             },

@@ -24,6 +24,9 @@ class ModelArtifacts:
 
     config: ModelConfig
     network: Network
+    explainer_network: Network
+    """A second interpreter of the same network for SHAP's masked faces, so that an explanation
+    never holds the lock that predictions wait on."""
     detector: FaceDetector
     template: FaceTemplate
     metrics: dict
@@ -51,6 +54,7 @@ def load_artifacts(model_dir: Path = MODEL_DIR) -> ModelArtifacts:
     return ModelArtifacts(
         config=config,
         network=load_network(model_dir, config),
+        explainer_network=load_network(model_dir, config),
         detector=FaceDetector(MODEL_DIR / "detector"),
         template=FaceTemplate.load(MODEL_DIR / "face_template.json"),
         metrics=_json_or_empty(model_dir / "metrics.json"),

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import importlib.util
 import io
+import threading
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -22,6 +24,10 @@ from model.predictor import FacePrediction, Predictor
 
 MAX_EVALS = 500
 """Model evaluations per explanation, chosen by measurement (see ``benchmarks/explain.py``)."""
+EXPLAIN_BATCH = 8
+"""Masked faces per network call. One fixed size keeps the explainer's own interpreter allocated
+once (a new batch shape re-allocates every tensor), and 8 runs as fast per face as 64 in a
+tenth of the memory (``benchmarks/explain.py``)."""
 BLUR_RADIUS = 4
 """Gaussian blur (input pixels) of the masked-out regions."""
 METHOD = f"SHAP Partition explainer, Image masker (hidden regions blurred, radius {BLUR_RADIUS} px), max_evals={MAX_EVALS}"
@@ -70,9 +76,16 @@ def output_function(predictor: Predictor, face: FacePrediction, target: str):
         def scalar(outputs):
             return outputs[target][:, index]
 
+    network = predictor.artifacts.explainer_network
+
     def evaluate(images: np.ndarray) -> np.ndarray:
         batch = np.clip(np.round(images), 0, 255).astype(np.uint8)
-        return np.concatenate([scalar(predictor.network.predict(batch[start : start + 256])) for start in range(0, len(batch), 256)])
+        chunks = []
+        for start in range(0, len(batch), EXPLAIN_BATCH):
+            chunk = batch[start : start + EXPLAIN_BATCH]
+            padded = np.concatenate([chunk, np.zeros((EXPLAIN_BATCH - len(chunk), *chunk.shape[1:]), np.uint8)])
+            chunks.append(scalar(network.predict(padded))[: len(chunk)])
+        return np.concatenate(chunks)
 
     return evaluate, label
 
@@ -82,11 +95,31 @@ def blurred(pixels: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(pixels).filter(ImageFilter.GaussianBlur(BLUR_RADIUS)), dtype=np.float64)
 
 
+@cache
+def _partition_tree(shape: tuple[int, ...]) -> np.ndarray:
+    """shap's hierarchy of image regions: it depends only on the image's shape, yet costs 0.7 s to build."""
+    import shap
+
+    return shap.maskers.Image(np.zeros(shape), shape).clustering
+
+
+@cache
+def _masker_class() -> type:
+    """shap's Image masker, reusing one partition tree per shape (shap is imported here, on first use)."""
+    import shap
+
+    class BlurredImage(shap.maskers.Image):
+        def build_partition_tree(self) -> None:
+            self.clustering = _partition_tree(tuple(self.input_shape))
+
+    return BlurredImage
+
+
 def attribution_map(evaluate, pixels: np.ndarray, max_evals: int = MAX_EVALS) -> np.ndarray:
     """SHAP values summed over colour channels: ``(size, size)``."""
     import shap
 
-    masker = shap.maskers.Image(blurred(pixels), pixels.shape)
+    masker = _masker_class()(blurred(pixels), pixels.shape)
     explainer = shap.Explainer(evaluate, masker, algorithm="partition")
     values = explainer(pixels[None].astype(np.float64), max_evals=max_evals, batch_size=max_evals, silent=True).values
     return np.asarray(values)[0].sum(axis=-1)
@@ -105,10 +138,34 @@ def overlay_image(face: Image.Image, grid: np.ndarray, size: int = 200) -> Image
     return Image.fromarray(np.uint8(base * (1 - alpha) + colour * alpha))
 
 
+_warm = threading.Event()
+
+
+def warm_up(predictor: Predictor) -> None:
+    """One explanation of a blank face: imports shap and compiles its numba code (about 15 s, once per process).
+
+    Serving runs it on a background thread as soon as the process starts serving, so that
+    neither the first prediction nor, usually, the first explanation waits for it.
+    """
+    size = predictor.config.input_size
+    blank = Image.new("RGB", (size, size), (128, 128, 128))
+    (face,) = predictor.predict(blank, skip_detection=True)
+    explain_face(predictor, face, "gender")
+    _warm.set()
+
+
+def explainer_state() -> str:
+    """``ready`` once this process has explained a face, ``warming up`` before, ``unavailable`` without shap."""
+    if not explanations_available():
+        return "unavailable"
+    return "ready" if _warm.is_set() else "warming up"
+
+
 def explain_face(predictor: Predictor, face: FacePrediction, target: str = "gender", max_evals: int = MAX_EVALS) -> FaceExplanation:
     """Explain one output (``age``, ``gender`` or ``race``) of one predicted face."""
     evaluate, label = output_function(predictor, face, target)
     pixels = predictor.face_pixels(face)
     grid = attribution_map(evaluate, pixels, max_evals)
     value = float(evaluate(pixels[None].astype(np.float64))[0])
+    _warm.set()
     return FaceExplanation(target=target, output_label=label, output_value=value, grid=grid, overlay=overlay_image(face.crop, grid))

@@ -108,7 +108,8 @@ def test_a_100_mb_body_is_refused_quickly_without_being_read(client):
 
 
 def test_health_model_and_openapi(client):
-    assert client.get("/api/v1/health").get_json() == {"status": "ok", "version": "0.1.0"}
+    health = client.get("/api/v1/health").get_json()
+    assert health["status"] == "ok" and health["version"] == "0.1.0" and health["explainer"] in {"ready", "warming up"}
     info = client.get("/api/v1/model").get_json()
     assert info["labels"] == {"gender": list(GENDERS), "race": list(RACES)} and info["input_size"] == get_predictor().config.input_size
     assert info["age_groups"][0] == "0-2" and "age_mae" in info["metrics"] and info["explanations"] is True

@@ -1,0 +1,75 @@
+"""The Procfile's production server (gunicorn) on a free loopback port, as the benchmarks measure it."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from support import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def procfile_web_line() -> str:
+    """The Procfile's ``web:`` command, as written there."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    return line.removeprefix("web:").strip()
+
+
+def web_command(port: int) -> list[str]:
+    """The Procfile's ``web:`` command with ``$PORT`` filled in."""
+    return shlex.split(procfile_web_line().replace("$PORT", str(port)))
+
+
+def post(url: str, data: bytes, content_type: str = "image/jpeg", timeout: float = 120) -> bytes:
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type}, method="POST")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.read()
+
+
+@dataclass
+class RunningServer:
+    url: str
+    """Base URL, e.g. ``http://127.0.0.1:41234``."""
+    process: subprocess.Popen
+    started: float
+    """``time.perf_counter()`` just before the process was started."""
+
+
+@contextmanager
+def production_server(environment: dict[str, str] | None = None, bin_dir: str | None = None) -> Iterator[RunningServer]:
+    """Start the Procfile's ``web`` command and yield once it listens; stop it on exit.
+
+    ``bin_dir`` is where its ``gunicorn`` is found (default: beside this interpreter, so the
+    venv's, activated or not).
+    """
+    port = free_port()
+    path = f"{bin_dir or os.path.dirname(sys.executable)}:{os.environ['PATH']}"
+    env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "PATH": path, **(environment or {})}
+    started = time.perf_counter()
+    process = subprocess.Popen(web_command(port), cwd=ROOT, env=env)
+    try:
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.perf_counter() - started > 120:
+                    raise RuntimeError("the server did not start") from None
+                time.sleep(0.01)
+        yield RunningServer(f"http://127.0.0.1:{port}", process, started)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
