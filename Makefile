@@ -9,7 +9,7 @@ DATA := --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
 FINETUNE := $(BIN)/python -m training.finetune $(DATA) --verbose 2
 FAST_TESTS := not training and not full_split and not browser and not subprocesses
 
-.PHONY: run serve test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-first-run deploy-check load robustness compare-peers screenshots clean
+.PHONY: run serve test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load robustness compare-peers screenshots clean
 
 # Two installs in one venv: serving (what `make run` needs: the app and SHAP) and, on top, development
 # (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
@@ -74,6 +74,9 @@ benchmark-explain: $(BIN)/.installed  ## SHAP budget vs stability, and /api/v1/e
 
 benchmark-recall: $(BIN)/.installed  ## detection recall against face size and false positives, on composed group scenes -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.recall
+
+benchmark-page: $(BIN)/.installed  ## headless Chromium against gunicorn: a 1 MP portrait dropped on the page to its charts drawn -> benchmarks/results.md
+	$(BIN)/python -m benchmarks.page
 
 benchmark-first-run: $(BIN)/.installed  ## a fresh clone with an empty pip cache: seconds from make run to a served page -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.first_run

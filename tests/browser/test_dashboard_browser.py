@@ -51,7 +51,9 @@ def test_upload_a_photo_shows_boxes_and_three_charts(page, tmp_path):
     Image.open(FIXTURES / "astronaut.png").convert("RGB").resize((1024, 1024)).save(photo, quality=90)
     started = time.perf_counter()
     upload(driver, photo)
-    WebDriverWait(driver, 60).until(conditions.presence_of_element_located((By.CSS_SELECTOR, ".face-card .race-chart .js-plotly-plot")))
+    WebDriverWait(driver, 60, poll_frequency=0.005).until(
+        conditions.presence_of_element_located((By.CSS_SELECTOR, ".face-card .race-chart .js-plotly-plot"))
+    )
     elapsed = time.perf_counter() - started
     print(f"\nbrowser: upload to result for a 1-megapixel photo: {elapsed * 1000:.0f} ms")
     assert "1 face found" in driver.find_element(By.ID, "prediction-summary").text
