@@ -9,7 +9,12 @@ DATA := --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
 FINETUNE := $(BIN)/python -m training.finetune $(DATA) --verbose 2
 FAST_TESTS := not training and not full_split and not browser and not subprocesses
 
-.PHONY: run serve test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load robustness compare-peers screenshots clean
+# `make batch`: what to read, where the table goes, and (optionally) the HTML report.
+INPUTS ?= photos
+OUT ?= faces.parquet
+REPORT ?=
+
+.PHONY: run serve batch benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load robustness compare-peers screenshots clean
 
 # Two installs in one venv: serving (what `make run` needs: the app and SHAP) and, on top, development
 # (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
@@ -19,7 +24,11 @@ $(BIN)/.serving: requirements.txt requirements-explain.txt
 	$(BIN)/pip install --quiet -r requirements-explain.txt
 	touch $@
 
-$(BIN)/.installed: $(BIN)/.serving requirements-train.txt requirements-dev.txt
+$(BIN)/.batch: $(BIN)/.serving requirements-batch.txt
+	$(BIN)/pip install --quiet -r requirements-batch.txt
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.serving requirements-train.txt requirements-batch.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -71,6 +80,12 @@ benchmark: $(BIN)/.installed  ## serving latency, cold start and memory -> bench
 
 benchmark-explain: $(BIN)/.installed  ## SHAP budget vs stability, and /api/v1/explain latency -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.explain
+
+batch: $(BIN)/.batch  ## python -m model.batch $(INPUTS) --out $(OUT) --report $(REPORT): one row per face of every photo in INPUTS (folders, .zip, lists)
+	$(BIN)/python -m model.batch $(INPUTS) --out $(OUT) $(if $(REPORT),--report $(REPORT))
+
+benchmark-batch: $(BIN)/.installed  ## images per second of the batch CLI on 1 and 2 local Dask workers -> benchmarks/results.md
+	$(BIN)/python -m benchmarks.batch
 
 benchmark-recall: $(BIN)/.installed  ## detection recall against face size and false positives, on composed group scenes -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.recall

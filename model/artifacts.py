@@ -41,21 +41,23 @@ def _json_or_empty(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def load_artifacts(model_dir: Path = MODEL_DIR) -> ModelArtifacts:
+def load_artifacts(model_dir: Path = MODEL_DIR, threads: int = 2) -> ModelArtifacts:
     """Read and build every artifact of ``model_dir``; the network's probabilities come calibrated.
 
     The detector and the alignment template are the pipeline's, not a training run's
     (``make detector``, ``make template``): they always come from the shipped ``model/``, so a
     candidate network in ``runs/`` is judged through the same face pipeline users get.
+    ``threads`` is how many cores one prediction may use: 2 for the server, 1 for batch
+    workers that already run one process per core.
     """
     model_dir = Path(model_dir)
     config = ModelConfig.from_file(model_dir / "config.json")
     history_path = model_dir / "history.csv"
     return ModelArtifacts(
         config=config,
-        network=load_network(model_dir, config),
-        explainer_network=load_network(model_dir, config),
-        detector=FaceDetector(MODEL_DIR / "detector"),
+        network=load_network(model_dir, config, threads=threads),
+        explainer_network=load_network(model_dir, config, threads=threads),
+        detector=FaceDetector(MODEL_DIR / "detector", threads=threads),
         template=FaceTemplate.load(MODEL_DIR / "face_template.json"),
         metrics=_json_or_empty(model_dir / "metrics.json"),
         history=read_history(history_path) if history_path.exists() else [],

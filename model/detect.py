@@ -28,7 +28,7 @@ PYRAMID_FACTOR = 0.709
 """Ratio between successive pyramid levels (the ``mtcnn`` package's)."""
 PNET_THREADS = 1
 PYRAMID_WORKERS = 2
-"""Pyramid levels run two at a time, each P-Net on one thread: both cores busy, resizing included."""
+"""Pyramid levels run two at a time by default, each P-Net on one thread: both cores busy, resizing included."""
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
 
@@ -119,11 +119,11 @@ def pyramid_scales(width: int, height: int) -> list[float]:
 class FaceDetector:
     """MTCNN's three networks, built once (``Predictor`` builds it before gunicorn forks)."""
 
-    def __init__(self, detector_dir: Path = MODEL_DIR / "detector") -> None:
+    def __init__(self, detector_dir: Path = MODEL_DIR / "detector", threads: int = PYRAMID_WORKERS) -> None:
         pnet, rnet, onet = ((Path(detector_dir) / f"{name}.tflite").read_bytes() for name in ("pnet", "rnet", "onet"))
         levels = len(pyramid_scales(DETECTION_MAX_SIDE, DETECTION_MAX_SIDE))
         self._pnets = [_Network(pnet, threads=PNET_THREADS) for _ in range(levels)]
-        self._pool = ThreadPoolExecutor(PYRAMID_WORKERS, thread_name_prefix="pyramid")
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="pyramid")
         self._rnet = _Batched(rnet, (16, 64, 256))
         self._onet = _Batched(onet, (4, 16, 64))
 

@@ -68,8 +68,8 @@ class FacePrediction:
 class Predictor:
     """The shipped model with its face pipeline; load once, call from any thread."""
 
-    def __init__(self, model_dir: Path = MODEL_DIR) -> None:
-        self.artifacts = load_artifacts(model_dir)
+    def __init__(self, model_dir: Path = MODEL_DIR, threads: int = 2) -> None:
+        self.artifacts = load_artifacts(model_dir, threads)
         self.config: ModelConfig = self.artifacts.config
         self.network = self.artifacts.network
 
@@ -130,6 +130,6 @@ def _looks_like_a_crop(image: Image.Image) -> bool:
 
 
 @cache
-def get_predictor(model_dir: Path = MODEL_DIR) -> Predictor:
+def get_predictor(model_dir: Path = MODEL_DIR, threads: int = 2) -> Predictor:
     """The process-wide predictor, loaded on first use."""
-    return Predictor(model_dir)
+    return Predictor(model_dir, threads)

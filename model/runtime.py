@@ -55,10 +55,10 @@ class Network:
         return calibrate({name: average_views(values, count) for name, values in outputs.items()}, self.temperatures)
 
 
-def load_network(model_dir: Path, config: ModelConfig, calibrated: bool = True) -> Network:
+def load_network(model_dir: Path, config: ModelConfig, calibrated: bool = True, threads: int = 2) -> Network:
     """The network of ``model_dir`` with the test-time views and temperatures that ``config`` (its config.json) names.
 
     ``calibrated=False`` gives the raw probabilities, which ``training.calibrate`` fits on.
     """
     temperatures = config.temperatures if calibrated else {}
-    return Network(Path(model_dir) / "face2data.tflite", zooms=config.test_time_zooms, mirror=config.test_time_mirror, temperatures=temperatures)
+    return Network(Path(model_dir) / "face2data.tflite", threads, config.test_time_zooms, config.test_time_mirror, temperatures)

@@ -1,0 +1,59 @@
+"""The collection summary: expected counts with bootstrap intervals, and a page that needs no network."""
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from model.batch.report import expected_counts, report_html, summarise
+from model.labels import GENDERS, RACES
+
+
+def table(faces: int = 200, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    gender = rng.dirichlet([2, 2], faces)
+    race = rng.dirichlet([4, 1, 1, 1, 1], faces)
+    rows = pd.DataFrame({"file": [f"photo{index // 2}.jpg" for index in range(faces)], "face": [index % 2 for index in range(faces)]})
+    rows["age"] = rng.uniform(0, 90, faces)
+    for index, label in enumerate(GENDERS):
+        rows[f"p_{label}"] = gender[:, index]
+    for index, label in enumerate(RACES):
+        rows[f"p_{label}"] = race[:, index]
+    rows["error"] = None
+    extra = pd.DataFrame(
+        [
+            {"file": "cat.jpg", "face": None, "error": None},
+            {"file": "broken.jpg", "face": None, "error": "The image is damaged or truncated and cannot be decoded."},
+        ]
+    )
+    return pd.concat([rows, extra], ignore_index=True)
+
+
+def test_shares_are_sums_of_probabilities_with_intervals_around_them():
+    data = table()
+    summary = summarise(data, list(GENDERS), list(RACES))
+    faces = data[data["face"].notna()]
+    race = summary.shares["race"]
+    assert np.allclose(race["expected"], faces[[f"p_{label}" for label in RACES]].sum().to_numpy())
+    assert (race["low"] < race["expected"]).all() and (race["expected"] < race["high"]).all()
+    assert np.isclose(race["share"].sum(), 1) and race["share"].idxmax() == "White"
+    assert summary.faces == 200 and summary.files == 102 and summary.ages.sum() == 200
+    assert summary.faces_per_photo.to_dict() == {0: 1, 2: 100}
+    assert summary.errors["file"].tolist() == ["broken.jpg"]
+
+
+def test_intervals_narrow_as_the_collection_grows():
+    rng = np.random.default_rng(0)
+    small = expected_counts(pd.DataFrame({"p_a": rng.uniform(0, 1, 50)}), rng)
+    large = expected_counts(pd.DataFrame({"p_a": rng.uniform(0, 1, 5000)}), rng)
+    width = lambda frame: float((frame["high"] - frame["low"]).iloc[0] / frame["expected"].iloc[0])  # noqa: E731
+    assert width(large) < width(small) / 5
+
+
+def test_the_report_holds_four_summaries_and_loads_nothing_from_the_network():
+    page = report_html(summarise(table(), list(GENDERS), list(RACES)))
+    for section in ("ages", "gender", "race", "faces-per-photo", "errors"):
+        assert f'id="{section}"' in page
+    assert not re.search(r"<script[^>]*\ssrc=|<link\s|<img\s|@import", page)  # every script, style and image is inline
+    assert "Plotly.newPlot" in page and page.count("plotly.js v") == 1  # plotly.js inlined once
+    assert "broken.jpg" in page
