@@ -16,6 +16,7 @@ import dash_bootstrap_components as dbc  # noqa: F401  (registers the dbc compon
 from flask import Flask, Response, request
 
 from dashboard.api import api
+from dashboard.batch import background_manager, register_batch_callbacks
 from dashboard.callbacks import register_callbacks
 from dashboard.errors import http_error_response
 from dashboard.layout import ASSETS_DIR, make_layout
@@ -52,6 +53,7 @@ def create_app() -> dash.Dash:
     # The model loads now, not on the first request, and before gunicorn forks.
     app.layout = make_layout(get_predictor().artifacts)
     register_callbacks(app)
+    register_batch_callbacks(app, background_manager())
     harden(server, app.csp_hashes())
     return app
 

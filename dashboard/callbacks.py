@@ -50,7 +50,14 @@ def render_prediction(data: bytes, name: str) -> tuple[list, list[str]]:
     return page, crops
 
 
-def show_prediction(contents: str | None, _clicks: list, filename: str | None) -> tuple:
+def show_prediction(contents: str | None, _clicks: list, frame: str | None, filename: str | None) -> tuple:
+    if ctx.triggered_id == "camera-frame":
+        if not frame:
+            return no_update, no_update
+        try:
+            return render_prediction(decode_upload(frame), "camera snapshot")
+        except ImageError as error:
+            return [alert(str(error))], []
     if ctx.triggered_id == "upload-photo":
         if not contents:
             return no_update, no_update
@@ -85,6 +92,7 @@ def register_callbacks(app: Dash) -> None:
         Output("face-crops", "data"),
         Input("upload-photo", "contents"),
         Input({"type": "sample-button", "name": ALL}, "n_clicks"),
+        Input("camera-frame", "data"),
         State("upload-photo", "filename"),
         prevent_initial_call=True,
     )(show_prediction)

@@ -1,4 +1,4 @@
-"""The page: a navbar and five tabs, drawn from the model's artifacts when the app is built."""
+"""The page: a navbar and six tabs, drawn from the model's artifacts when the app is built."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.batch import batch_tab
 from dashboard.components import graph, stat_card
 from dashboard.constants import GENDER_COLOURS, RACE_COLOURS, TRAINING_CURVES
 from dashboard.figures import age_histogram, confusion_figure, group_bars, race_by_gender_bars, reliability_figure, shares_pie, training_curve
@@ -34,6 +35,24 @@ def predict_tab() -> html.Div:
                 accept="image/*,.heic,.heif",
                 multiple=False,
                 className="upload-zone",
+            ),
+            html.Div(
+                [
+                    dbc.Button("Use camera", id="camera-open", size="sm", color="primary", outline=True, className="me-2"),
+                    html.Div(
+                        [
+                            html.Video(id="camera-video", autoPlay=True, muted=True, className="d-block mb-2"),
+                            dbc.Button("Take photo", id="camera-shutter", size="sm", color="primary", className="me-2", disabled=True),
+                            dbc.Button("Close", id="camera-close", size="sm", color="secondary", outline=True),
+                            html.Div(id="camera-message", className="small text-muted mt-1", role="status"),
+                        ],
+                        id="camera-panel",
+                        className="my-2",
+                        style={"display": "none"},
+                    ),
+                    dcc.Store(id="camera-frame"),
+                ],
+                className="my-2",
             ),
             html.Div(
                 [html.Span("Or try a sample: ", className="me-2 small text-muted")]
@@ -293,6 +312,7 @@ def make_layout(artifacts: ModelArtifacts) -> dbc.Container:
             dbc.Tabs(
                 [
                     dbc.Tab(predict_tab(), label="Predict", tab_id="tab-predict"),
+                    dbc.Tab(batch_tab(), label="Batch", tab_id="tab-batch"),
                     dbc.Tab(training_tab(history, networks_of(config)), label="Training", tab_id="tab-training"),
                     dbc.Tab(evaluation_tab(metrics), label="Evaluation", tab_id="tab-evaluation"),
                     dbc.Tab(dataset_tab(summary), label="Dataset", tab_id="tab-dataset"),

@@ -12,13 +12,20 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from dashboard.batch import max_batch_bytes
 from model.decode import MAX_BYTES
 
 log = logging.getLogger("face2data.requests")
-MAX_REQUEST_BYTES = MAX_BYTES * 8 // 5
-"""Werkzeug refuses larger bodies with 413 before reading them. It is above ``MAX_BYTES`` so that
-a dashboard upload of up to ~18 MB (sent base64-encoded) still reaches the decoder and gets the
-friendly "too large" message; the decoder refuses anything over ``MAX_BYTES`` itself."""
+
+
+def max_request_bytes() -> int:
+    """Werkzeug refuses larger bodies with 413 before reading them.
+
+    The limit is above what the app accepts (one photo of ``MAX_BYTES``, or a batch of
+    ``BATCH_MAX_MB``) with room for base64 (4/3) and more, so that a dashboard upload a little
+    over a cap still reaches the app and gets its friendly "too large" message.
+    """
+    return max(MAX_BYTES, max_batch_bytes()) * 8 // 5
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
@@ -72,7 +79,7 @@ def limit_rate(server: Flask, api: Blueprint) -> Limiter:
 
 def harden(server: Flask, script_hashes: list[str]) -> None:
     """Install the size limit, security headers and one structured log line per request."""
-    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    server.config["MAX_CONTENT_LENGTH"] = max_request_bytes()
     policy = content_security_policy(script_hashes)
 
     @server.before_request

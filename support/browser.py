@@ -39,8 +39,12 @@ def serve_app() -> Iterator[str]:
 
 
 @contextmanager
-def chromium(width: int = 1280, height: int = 1000) -> Iterator[webdriver.Chrome]:
-    """Headless Chromium with its console log readable; no network beyond loopback is tried."""
+def chromium(width: int = 1280, height: int = 1000, flags: tuple[str, ...] = (), downloads: str | None = None) -> Iterator[webdriver.Chrome]:
+    """Headless Chromium with its console log readable; no network beyond loopback is tried.
+
+    ``flags`` are added to the command line (a fake camera, say); ``downloads`` is the folder
+    that downloads land in.
+    """
     profile = tempfile.mkdtemp(prefix="face2data-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -56,10 +60,13 @@ def chromium(width: int = 1280, height: int = 1000) -> Iterator[webdriver.Chrome
         "--disable-sync",
         f"--window-size={width},{height}",
         f"--user-data-dir={profile}",
+        *flags,
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    if downloads:
+        driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
     try:
         yield driver
     finally:

@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
+import zipfile
+from collections.abc import Callable
 
-from model.batch.inputs import Item
-from model.config import ModelConfig
 from model.decode import ImageError, decode_image
 from model.predictor import FacePrediction, Predictor
-
-
-def schema(config: ModelConfig) -> pa.Schema:
-    """Column names and types; the probability columns follow the model's own label order."""
-    return pa.schema(
-        [
-            ("file", pa.string()),
-            ("face", pa.int32()),
-            ("box", pa.list_(pa.float64(), 4)),
-            ("age", pa.float64()),
-            ("age_low", pa.int32()),
-            ("age_high", pa.int32()),
-            *((f"p_{label}", pa.float64()) for label in (*config.genders, *config.races)),
-            ("gender", pa.string()),
-            ("race", pa.string()),
-            ("detected", pa.bool_()),
-            ("error", pa.string()),
-        ]
-    )
 
 
 def face_row(file: str, index: int, face: FacePrediction) -> dict:
@@ -45,13 +25,14 @@ def face_row(file: str, index: int, face: FacePrediction) -> dict:
     }
 
 
-def predict_item(item: Item, predictor: Predictor) -> list[dict]:
-    """The rows of one photo. A file that cannot be read or decoded gives an error row with the API's message; nothing raises."""
+def photo_rows(file: str, read: Callable[[], bytes], predictor: Predictor) -> tuple[list[dict], list[FacePrediction]]:
+    """The rows of one photo, and its faces. A file that cannot be read or decoded gives an error row with
+    the API's message; nothing raises. ``read`` returns the photo's bytes (from disk, an archive or an upload)."""
     try:
-        image = decode_image(item.read())
+        image = decode_image(read())
     except ImageError as error:
-        return [{"file": item.file, "error": str(error)}]
-    except (OSError, KeyError, ValueError) as error:  # missing file, bad archive member, unreadable archive
-        return [{"file": item.file, "error": f"cannot read the file: {error}"}]
+        return [{"file": file, "error": str(error)}], []
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:  # missing file, bad archive or member
+        return [{"file": file, "error": f"cannot read the file: {error}"}], []
     faces = predictor.predict(image)
-    return [face_row(item.file, index, face) for index, face in enumerate(faces)] or [{"file": item.file}]
+    return [face_row(file, index, face) for index, face in enumerate(faces)] or [{"file": file}], faces

@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 
 from model.batch.inputs import Item
-from model.batch.rows import predict_item, schema
+from model.batch.rows import photo_rows
+from model.batch.table import schema
 from model.config import MODEL_DIR
 from model.predictor import get_predictor
 
@@ -57,7 +58,7 @@ def chunks_of(items: list[Item], size: int = CHUNK_SIZE) -> list[list[Item]]:
 def run_chunk(items: list[Item], out: str, name: str, threads: int = WORKER_THREADS) -> Totals:
     """Predict every photo of ``items`` and write their rows to ``out/name``; a Dask task, or a step of an in-process run."""
     predictor = get_predictor(MODEL_DIR, threads)
-    rows = [row for item in items for row in predict_item(item, predictor)]
+    rows = [row for item in items for row in photo_rows(item.file, item.read, predictor)[0]]
     table = pa.Table.from_pylist(rows, schema=schema(predictor.config))
     temporary = Path(out) / f".{name}.tmp"
     pq.write_table(table, temporary)

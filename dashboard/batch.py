@@ -1,0 +1,221 @@
+"""The Batch tab: many photos (or a .zip of them) at once, a table of every face and the collection's make-up.
+
+The work runs as a Dash background callback: the browser polls for progress, so a large
+batch never meets gunicorn's request timeout, and Cancel stops it. The photos stay in memory:
+they reach the job in the forked process's memory, and only the results (rows and 64 px
+thumbnails) go to the callback manager's cache, which lives in RAM (``/dev/shm``) and expires.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import diskcache
+from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html, no_update
+
+from dashboard.components import alert, graph
+from dashboard.figures import image_data_uri
+from model.batch.rows import photo_rows
+from model.batch.summary import summarise, summary_figures
+from model.config import MODEL_DIR, ModelConfig
+from model.decode import MAX_BYTES
+from model.predictor import Predictor, get_predictor
+
+MAX_PHOTOS = 100
+RESULT_EXPIRY_S = 600
+"""A finished batch's rows stay in the manager's cache this long, then are dropped."""
+TABLE_COLUMNS = ("file", "face", "age", "age_low", "age_high", "gender", "race", "detected", "error")
+
+
+def max_batch_bytes() -> int:
+    """The upload cap of one batch: ``BATCH_MAX_MB`` megabytes (default 50), all files together."""
+    return int(float(os.environ.get("BATCH_MAX_MB", "50")) * 2**20)
+
+
+class BatchRefused(ValueError):
+    """A batch over the caps: the message says which and how to fit."""
+
+
+def uploaded_photos(contents: list[str], filenames: list[str]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every file of the upload, zip archives opened in memory; refused over the caps."""
+    files = []
+    for content, name in zip(contents, filenames, strict=True):
+        try:
+            files.append((name, base64.b64decode(content.partition(",")[2], validate=True)))
+        except (binascii.Error, ValueError):
+            files.append((name, b""))
+    total = sum(len(data) for _, data in files)
+    if total > max_batch_bytes():
+        raise BatchRefused(
+            f"These files add up to {total / 2**20:.0f} MB; a batch takes up to {max_batch_bytes() / 2**20:.0f} MB (BATCH_MAX_MB). Send fewer or smaller photos."
+        )
+    photos = []
+    for name, data in files:
+        if name.lower().endswith(".zip") and zipfile.is_zipfile(io.BytesIO(data)):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                members = [info for info in archive.infolist() if not info.is_dir() and not Path(info.filename).name.startswith(".")]
+                photos += [
+                    (f"{name}!{info.filename}", archive.read(info) if info.file_size <= MAX_BYTES else b"\0" * (MAX_BYTES + 1)) for info in members
+                ]
+        else:
+            photos.append((name, data))
+    if len(photos) > MAX_PHOTOS:
+        raise BatchRefused(
+            f"This batch holds {len(photos)} photos; a batch takes up to {MAX_PHOTOS}. Split it, or use `python -m model.batch` for collections."
+        )
+    return photos
+
+
+def batch_tab() -> html.Div:
+    cap = max_batch_bytes() / 2**20
+    return html.Div(
+        [
+            dcc.Upload(
+                id="batch-upload",
+                children=html.Div(
+                    [
+                        "Drop up to 100 photos, or a .zip of them, here, or ",
+                        html.A("click to browse", href="#", className="link-primary"),
+                        html.Div(f"JPEG, PNG, WebP or HEIC; {cap:.0f} MB in all", className="small text-muted"),
+                    ]
+                ),
+                multiple=True,  # no `accept`: a stray file should show as an error row, not vanish in the browser
+                className="upload-zone",
+            ),
+            html.Div(
+                [
+                    dbc.Progress(id="batch-progress", value=0, striped=True, animated=True, className="flex-grow-1 me-2", style={"height": "1.4rem"}),
+                    dbc.Button("Cancel", id="batch-cancel", color="secondary", size="sm", outline=True, disabled=True),
+                ],
+                id="batch-progress-row",
+                className="d-flex align-items-center my-2",
+                style={"display": "none"},
+            ),
+            html.Div(id="batch-message", className="my-2"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dag.AgGrid(
+                                id="batch-grid",
+                                columnDefs=[
+                                    {
+                                        "field": "thumbnail",
+                                        "headerName": "",
+                                        "cellRenderer": "FaceThumbnail",
+                                        "width": 70,
+                                        "sortable": False,
+                                        "filter": False,
+                                    },
+                                    *({"field": column, "headerName": column} for column in TABLE_COLUMNS),
+                                ],
+                                rowData=[],
+                                defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 80},
+                                dashGridOptions={"rowHeight": 56, "pagination": True, "paginationPageSize": 20},
+                                csvExportParams={"fileName": "face2data-batch.csv", "columnKeys": list(TABLE_COLUMNS)},
+                                style={"height": "560px"},
+                            ),
+                            html.Div(
+                                [
+                                    dbc.Button("Download CSV", id="batch-csv", size="sm", className="me-2"),
+                                    dbc.Button("Download Parquet", id="batch-parquet", size="sm", disabled=not parquet_available()),
+                                    dcc.Download(id="batch-download"),
+                                ],
+                                className="mt-2",
+                            ),
+                        ],
+                        lg=8,
+                    ),
+                    dbc.Col(html.Div(id="batch-summary"), lg=4),
+                ],
+                className="g-3",
+            ),
+            dcc.Store(id="batch-rows", data=[]),
+        ]
+    )
+
+
+def parquet_available() -> bool:
+    """Parquet needs pyarrow (requirements-batch.txt), which the serving slug leaves out."""
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def process_batch(set_progress, contents: list[str] | None, filenames: list[str] | None) -> tuple:
+    """The background job: every photo through a predictor of its own (LiteRT interpreters do not survive a fork)."""
+    if not contents:
+        return no_update, no_update, no_update, no_update
+    try:
+        photos = uploaded_photos(contents, filenames)
+    except BatchRefused as refusal:
+        return [], [], alert(str(refusal)), []
+    predictor = Predictor(MODEL_DIR)
+    rows, grid = [], []
+    for done, (name, data) in enumerate(photos, start=1):
+        photo, faces = photo_rows(name, lambda data=data: data, predictor)
+        thumbnails = [image_data_uri(face.crop, 64) for face in faces] or [None]
+        for row, thumbnail in zip(photo, thumbnails, strict=False):
+            rows.append(row)
+            grid.append({"thumbnail": thumbnail, **{column: row.get(column) for column in TABLE_COLUMNS}})
+        set_progress((round(100 * done / len(photos)), f"{done} of {len(photos)} photos"))
+    columns = {
+        key: [row.get(key) for row in rows]
+        for key in ("file", "face", "age", "error", *(f"p_{label}" for label in (*predictor.config.genders, *predictor.config.races)))
+    }
+    summary = summarise(columns, list(predictor.config.genders), list(predictor.config.races))
+    charts = [graph(figure, className=f"batch-{section}-chart") for section, figure in summary_figures(summary, height=260).items()]
+    errors = len(summary.errors)
+    message = html.P(f"{len(photos)} photos, {summary.faces} faces, {errors} error{'s' if errors != 1 else ''}.", id="batch-summary-line")
+    return grid, charts, message, rows
+
+
+def parquet_bytes(rows: list[dict], config: ModelConfig) -> bytes:
+    """The rows as the batch CLI writes them (``model.batch.table``); only where pyarrow is installed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from model.batch.table import schema
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema(config)), buffer)
+    return buffer.getvalue()
+
+
+def background_manager() -> DiskcacheManager:
+    """Results kept in RAM where the platform has /dev/shm, expiring after ``RESULT_EXPIRY_S``."""
+    folder = tempfile.mkdtemp(prefix="face2data-jobs-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    return DiskcacheManager(diskcache.Cache(folder), expire=RESULT_EXPIRY_S)
+
+
+def register_batch_callbacks(app: Dash, manager: DiskcacheManager) -> None:
+    app.callback(
+        Output("batch-grid", "rowData"),
+        Output("batch-summary", "children"),
+        Output("batch-message", "children"),
+        Output("batch-rows", "data"),
+        Input("batch-upload", "contents"),
+        State("batch-upload", "filename"),
+        background=True,
+        manager=manager,
+        progress=[Output("batch-progress", "value"), Output("batch-progress", "label")],
+        running=[
+            (Output("batch-upload", "disabled"), True, False),
+            (Output("batch-cancel", "disabled"), False, True),
+            (Output("batch-progress-row", "style"), {"display": "flex"}, {"display": "none"}),
+        ],
+        cancel=[Input("batch-cancel", "n_clicks")],
+        prevent_initial_call=True,
+    )(process_batch)
+    app.callback(Output("batch-grid", "exportDataAsCsv"), Input("batch-csv", "n_clicks"), prevent_initial_call=True)(lambda _clicks: True)
+    app.callback(Output("batch-download", "data"), Input("batch-parquet", "n_clicks"), State("batch-rows", "data"), prevent_initial_call=True)(
+        lambda _clicks, rows: dcc.send_bytes(parquet_bytes(rows, get_predictor().config), "face2data-batch.parquet") if rows else no_update
+    )

@@ -1,0 +1,43 @@
+"""The Batch tab's job, run in this process: caps, zip archives, rows, progress and the Parquet download."""
+
+import base64
+import io
+import zipfile
+
+import pyarrow.parquet as pq
+import pytest
+
+from dashboard.batch import BatchRefused, parquet_bytes, process_batch, uploaded_photos
+from model.predictor import get_predictor
+
+
+def data_url(data: bytes) -> str:
+    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+
+
+def test_zip_archives_open_in_memory_and_the_caps_say_how_to_fit(fixture_bytes, monkeypatch):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("party/a.jpg", fixture_bytes("group.jpg"))
+        bundle.writestr("party/.DS_Store", b"junk")
+    photos = uploaded_photos([data_url(archive.getvalue()), data_url(b"hello")], ["party.zip", "notes.txt"])
+    assert [name for name, _ in photos] == ["party.zip!party/a.jpg", "notes.txt"]
+    with pytest.raises(BatchRefused, match="up to 100"):
+        uploaded_photos([data_url(b"x")] * 101, [f"{index}.jpg" for index in range(101)])
+    monkeypatch.setenv("BATCH_MAX_MB", "0.1")
+    with pytest.raises(BatchRefused, match="BATCH_MAX_MB"):
+        uploaded_photos([data_url(fixture_bytes("group.jpg"))], ["group.jpg"])
+
+
+def test_the_job_reports_progress_and_returns_rows_charts_and_errors(fixture_bytes):
+    progress = []
+    names = ["group.jpg", "astronaut.png", "notes.txt"]
+    contents = [data_url(fixture_bytes("group.jpg")), data_url(fixture_bytes("astronaut.png")), data_url(b"not a photo")]
+    grid, charts, message, rows = process_batch(progress.append, contents, names)
+    assert [value for value, _ in progress] == [33, 67, 100] and progress[-1][1] == "3 of 3 photos"
+    assert len(grid) == len(rows) == 8 and sum(row["file"] == "group.jpg" for row in rows) == 6
+    assert [row["file"] for row in rows if row.get("error")] == ["notes.txt"]
+    assert all(row["thumbnail"].startswith("data:image/jpeg") for row in grid if row["face"] is not None)
+    assert len(charts) == 4 and "3 photos, 7 faces, 1 error." in message.children
+    table = pq.read_table(io.BytesIO(parquet_bytes(rows, get_predictor().config)))
+    assert table.num_rows == 8 and {"p_male", "p_White", "age_low", "error"} <= set(table.column_names)
