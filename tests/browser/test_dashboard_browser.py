@@ -68,7 +68,7 @@ def test_upload_a_photo_shows_boxes_and_three_charts(page, tmp_path):
         shown = set(driver.execute_script(f"return document.querySelector('.face-card {selector} .js-plotly-plot').data[0].y;"))
         assert labels <= shown, (selector, shown)
     assert "80% range" in card.text
-    assert elapsed < 5  # a ceiling against hangs, not a speed target: the figure itself is printed above
+    assert elapsed < 15  # a ceiling against hangs, not a speed target: the figure is printed above, `make benchmark-page` measures it
 
 
 def test_a_text_file_shows_an_error_alert(page, tmp_path):
