@@ -21,7 +21,7 @@ import dash_bootstrap_components as dbc
 import diskcache
 from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html, no_update
 
-from dashboard.components import alert, graph
+from dashboard.components import alert, graph, upload_zone
 from dashboard.figures import image_data_uri
 from model.batch.rows import photo_rows
 from model.batch.summary import summarise, summary_figures
@@ -78,17 +78,11 @@ def batch_tab() -> html.Div:
     cap = max_batch_bytes() / 2**20
     return html.Div(
         [
-            dcc.Upload(
-                id="batch-upload",
-                children=html.Div(
-                    [
-                        "Drop up to 100 photos, or a .zip of them, here, or ",
-                        html.A("click to browse", href="#", className="link-primary"),
-                        html.Div(f"JPEG, PNG, WebP or HEIC; {cap:.0f} MB in all", className="small text-muted"),
-                    ]
-                ),
+            upload_zone(
+                "batch-upload",
+                "Drop up to 100 photos, or a .zip of them, here, or ",
+                f"JPEG, PNG, WebP or HEIC; {cap:.0f} MB in all",
                 multiple=True,  # no `accept`: a stray file should show as an error row, not vanish in the browser
-                className="upload-zone",
             ),
             html.Div(
                 [

@@ -19,6 +19,16 @@ def graph(figure, graph_id: str | None = None, **kwargs) -> dcc.Graph:
     return dcc.Graph(figure=figure, config=GRAPH_CONFIG, style=style, **({"id": graph_id} if graph_id else {}), **kwargs)
 
 
+def upload_zone(upload_id: str, prompt: str, note: str, **kwargs) -> dcc.Upload:
+    """A drop zone that also opens the file picker; ``kwargs`` go to ``dcc.Upload`` (accept, multiple)."""
+    return dcc.Upload(
+        id=upload_id,
+        children=html.Div([prompt, html.A("click to browse", href="#", className="link-primary"), html.Div(note, className="small text-muted")]),
+        className="upload-zone",
+        **kwargs,
+    )
+
+
 def face_card(number: int, face: FacePrediction) -> dbc.Card:
     """One face: the aligned crop, the age with its 80% range, and three probability charts."""
     low, high = face.age_range

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.batch import batch_tab
-from dashboard.components import graph, stat_card
+from dashboard.components import graph, stat_card, upload_zone
 from dashboard.constants import GENDER_COLOURS, RACE_COLOURS, TRAINING_CURVES
 from dashboard.figures import age_histogram, confusion_figure, group_bars, race_by_gender_bars, reliability_figure, shares_pie, training_curve
 from model.artifacts import ModelArtifacts
@@ -23,18 +23,12 @@ SAMPLES = {"astronaut.png": "Astronaut (one face)", "group.jpg": "Group (six fac
 def predict_tab() -> html.Div:
     return html.Div(
         [
-            dcc.Upload(
-                id="upload-photo",
-                children=html.Div(
-                    [
-                        "Drag and drop a photo here, or ",
-                        html.A("click to browse", href="#", className="link-primary"),
-                        html.Div("JPEG, PNG, WebP or HEIC, up to 15 MB", className="small text-muted"),
-                    ]
-                ),
+            upload_zone(
+                "upload-photo",
+                "Drag and drop a photo here, or ",
+                "JPEG, PNG, WebP or HEIC, up to 15 MB",
                 accept="image/*,.heic,.heif",
                 multiple=False,
-                className="upload-zone",
             ),
             html.Div(
                 [
