@@ -107,6 +107,23 @@ def test_explain_shows_an_overlay_for_the_chosen_output(page):
     assert "probability of" in driver.find_element(By.CSS_SELECTOR, ".face-card").text
 
 
+def test_a_new_explain_request_replaces_one_in_flight(page):
+    """Asked for gender, then for age before the first map arrives: the spinner shows, and only the age map is drawn."""
+    driver, _ = page
+    click(driver, By.XPATH, "//button[contains(., 'Astronaut')]")
+    WebDriverWait(driver, 60).until(lambda d: "Astronaut" in d.find_element(By.ID, "prediction-output").text)
+    target = Select(driver.find_element(By.CSS_SELECTOR, ".face-card select"))
+    target.select_by_value("gender")
+    click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
+    WebDriverWait(driver, 10, poll_frequency=0.01).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".face-card .dash-spinner, .face-card ._dash-loading"))
+    target.select_by_value("age")
+    click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
+    WebDriverWait(driver, 60).until(conditions.visibility_of_element_located((By.CSS_SELECTOR, ".face-card .explain-overlay")))
+    time.sleep(1)  # long enough for the superseded gender map to arrive, were it going to be drawn
+    text = driver.find_element(By.CSS_SELECTOR, ".face-card").text
+    assert "pushed the predicted age up" in text and "probability of" not in text
+
+
 def test_training_tab_draws_four_curves_from_history(page):
     driver, _ = page
     click(driver, By.LINK_TEXT, "Training")
