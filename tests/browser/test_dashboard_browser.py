@@ -115,7 +115,9 @@ def test_a_new_explain_request_replaces_one_in_flight(page):
     target = Select(driver.find_element(By.CSS_SELECTOR, ".face-card select"))
     target.select_by_value("gender")
     click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
-    WebDriverWait(driver, 10, poll_frequency=0.01).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".face-card .dash-spinner, .face-card ._dash-loading"))
+    WebDriverWait(driver, 10, poll_frequency=0.01).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".face-card .dash-spinner, .face-card ._dash-loading")
+    )
     target.select_by_value("age")
     click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
     WebDriverWait(driver, 60).until(conditions.visibility_of_element_located((By.CSS_SELECTOR, ".face-card .explain-overlay")))
