@@ -24,6 +24,9 @@ from model.predictor import FacePrediction, Predictor
 
 MAX_EVALS = 500
 """Model evaluations per explanation, chosen by measurement (see ``benchmarks/explain.py``)."""
+SHAP_BATCH = 64
+"""Masked faces SHAP builds at a time (float64, 600 KB each). All 500 at once peaked the process at
+1.4 GB; 64 peaks at 0.75 GB and runs no slower (``benchmarks/explain.py`` measures the time)."""
 EXPLAIN_BATCH = 8
 """Masked faces per network call. One fixed size keeps the explainer's own interpreter allocated
 once (a new batch shape re-allocates every tensor), and 8 runs as fast per face as 64 in a
@@ -121,7 +124,7 @@ def attribution_map(evaluate, pixels: np.ndarray, max_evals: int = MAX_EVALS) ->
 
     masker = _masker_class()(blurred(pixels), pixels.shape)
     explainer = shap.Explainer(evaluate, masker, algorithm="partition")
-    values = explainer(pixels[None].astype(np.float64), max_evals=max_evals, batch_size=max_evals, silent=True).values
+    values = explainer(pixels[None].astype(np.float64), max_evals=max_evals, batch_size=SHAP_BATCH, silent=True).values
     return np.asarray(values)[0].sum(axis=-1)
 
 
