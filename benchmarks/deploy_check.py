@@ -34,12 +34,14 @@ def folder_bytes(folder: Path) -> int:
 
 
 def build_venv() -> tuple[Path, int]:
-    """A fresh venv with the serving requirements only; returns it and the bytes they added."""
+    """A fresh venv with the serving requirements only, trimmed as the buildpack's hook trims it; returns it and the bytes they added."""
     venv = WORK / "deploy-venv"
     subprocess.run(["rm", "-rf", str(venv)], check=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     empty = folder_bytes(venv)
     subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "-r", str(ROOT / "requirements.txt")], check=True)
+    # What the buildpack runs next: bin/post_compile trims the slug.
+    subprocess.run([str(ROOT / "bin" / "post_compile")], env={**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}, check=True)
     return venv, folder_bytes(venv) - empty
 
 
