@@ -22,7 +22,7 @@ from model.age import expected_age
 from model.labels import OUTPUTS
 from model.predictor import FacePrediction, Predictor
 
-MAX_EVALS = 500
+MAX_EVALS = 250
 """Model evaluations per explanation, chosen by measurement (see ``benchmarks/explain.py``)."""
 SHAP_BATCH = 64
 """Masked faces SHAP builds at a time (float64, 600 KB each). All 500 at once peaked the process at
