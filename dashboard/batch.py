@@ -120,7 +120,13 @@ def batch_tab() -> html.Div:
                             html.Div(
                                 [
                                     dbc.Button("Download CSV", id="batch-csv", size="sm", className="me-2"),
-                                    dbc.Button("Download Parquet", id="batch-parquet", size="sm", disabled=not parquet_available()),
+                                    dbc.Button(
+                                        "Download Parquet",
+                                        id="batch-parquet",
+                                        size="sm",
+                                        disabled=not parquet_available(),
+                                        title="" if parquet_available() else "Parquet needs pyarrow: pip install -r requirements-batch.txt",
+                                    ),
                                     dcc.Download(id="batch-download"),
                                 ],
                                 className="mt-2",
