@@ -110,8 +110,11 @@ def test_explain_shows_an_overlay_for_the_chosen_output(page):
 def test_a_new_explain_request_replaces_one_in_flight(page):
     """Asked for gender, then for age before the first map arrives: the spinner shows, and only the age map is drawn."""
     driver, _ = page
+    previous = driver.find_elements(By.CSS_SELECTOR, ".face-card")
     click(driver, By.XPATH, "//button[contains(., 'Astronaut')]")
-    WebDriverWait(driver, 60).until(lambda d: "Astronaut" in d.find_element(By.ID, "prediction-output").text)
+    if previous:  # an earlier test's cards: wait until the new prediction has replaced them
+        WebDriverWait(driver, 60).until(conditions.staleness_of(previous[0]))
+    WebDriverWait(driver, 60).until(conditions.presence_of_element_located((By.CSS_SELECTOR, ".face-card select")))
     target = Select(driver.find_element(By.CSS_SELECTOR, ".face-card select"))
     target.select_by_value("gender")
     click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
