@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 
 from support.photos import PORTRAIT, benchmark_photos
-from support.server import free_port, post, web_command
+from support.server import post, production_server
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work"
@@ -52,43 +52,27 @@ def get(url: str) -> tuple[int, bytes]:
 
 def main() -> int:
     venv, added = build_venv()
-    port = free_port()
-    environment = {**os.environ, "PORT": str(port), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "LOG_LEVEL": "WARNING"}
-    environment.pop("PYTHONPATH", None)
-    started = time.perf_counter()
-    server = subprocess.Popen(web_command(port), cwd=ROOT, env=environment)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                status, _ = get(f"{base}/api/v1/health")
-                if status == 200:
-                    break
-            except OSError:
-                if server.poll() is not None or time.perf_counter() - started > 60:
-                    print("the server did not start", file=sys.stderr)
-                    return 1
-                time.sleep(0.05)
-        first_answer = time.perf_counter() - started
+    # The slug's own venv, and nothing from this checkout's (an empty PYTHONPATH is no path).
+    with production_server(environment={"PYTHONPATH": ""}, bin_dir=str(venv / "bin")) as server:
+        base = server.url
+        status, _ = get(f"{base}/api/v1/health")
+        first_answer = time.perf_counter() - server.started
         photo = benchmark_photos()[PORTRAIT]
         faces = json.loads(post(f"{base}/api/v1/predict", photo))["faces"]
         page_status, page = get(base + "/")
-        if len(faces) != 1 or page_status != 200 or b"Face2Data" not in page:
-            print("the prediction or the dashboard page is wrong", file=sys.stderr)
+        if status != 200 or len(faces) != 1 or page_status != 200 or b"Face2Data" not in page:
+            print("the health check, the prediction or the dashboard page is wrong", file=sys.stderr)
             return 1
         for _ in range(200):
             post(f"{base}/api/v1/predict", photo)
-        processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
-        memory = [(process.pid, process.memory_full_info()) for process in processes]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        processes = [server.process, *psutil.Process(server.process.pid).children(recursive=True)]
+        memory = [(process.pid, psutil.Process(process.pid).memory_full_info()) for process in processes]
     total_pss = sum(info.pss for _, info in memory) / 2**20
     figures = {"venv_mib": added / 2**20, "first_answer_s": first_answer, "total_pss_mib": total_pss}
     print(f"serving venv: {added / 2**20:.0f} MiB added by requirements.txt (target <= {TARGETS['venv_mib']} MiB)")
     print(f"first answer: {first_answer:.2f} s after start (target <= {TARGETS['first_answer_s']} s)")
     for pid, info in memory:
-        role = "master" if pid == server.pid else "worker"
+        role = "master" if pid == server.process.pid else "worker"
         print(f"{role} {pid}: RSS {info.rss / 2**20:.0f} MiB, PSS {info.pss / 2**20:.0f} MiB (after 201 predictions)")
     print(f"whole app: {total_pss:.0f} MiB PSS (target <= {TARGETS['total_pss_mib']} MiB)")
     missed = [name for name, value in figures.items() if value > TARGETS[name]]

@@ -8,12 +8,12 @@ thumbnails) go to the callback manager's cache, which lives in RAM (``/dev/shm``
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import dash_ag_grid as dag
@@ -26,7 +26,7 @@ from dashboard.figures import image_data_uri
 from model.batch.rows import photo_rows
 from model.batch.summary import summarise, summary_figures
 from model.config import MODEL_DIR, ModelConfig
-from model.decode import MAX_BYTES
+from model.decode import ImageError, decode_data_url, refuse_oversize
 from model.predictor import Predictor, get_predictor
 
 MAX_PHOTOS = 100
@@ -44,34 +44,53 @@ class BatchRefused(ValueError):
     """A batch over the caps: the message says which and how to fit."""
 
 
-def uploaded_photos(contents: list[str], filenames: list[str]) -> list[tuple[str, bytes]]:
-    """(name, bytes) of every file of the upload, zip archives opened in memory; refused over the caps."""
-    files = []
-    for content, name in zip(contents, filenames, strict=True):
-        try:
-            files.append((name, base64.b64decode(content.partition(",")[2], validate=True)))
-        except (binascii.Error, ValueError):
-            files.append((name, b""))
-    total = sum(len(data) for _, data in files)
+def uploaded_photos(contents: list[str], filenames: list[str]) -> list[tuple[str, Callable[[], bytes]]]:
+    """(name, reader) of every photo of the upload, zip archives opened in memory; refused over the caps.
+
+    A reader returns the photo's bytes or raises the API's ``ImageError`` (unreadable, over
+    ``MAX_BYTES``), which ``photo_rows`` turns into an error row, as the batch CLI does.
+    """
+    total = sum(len(content.partition(",")[2]) * 3 // 4 for content in contents)  # base64 carries 3 bytes in 4 characters
     if total > max_batch_bytes():
         raise BatchRefused(
             f"These files add up to {total / 2**20:.0f} MB; a batch takes up to {max_batch_bytes() / 2**20:.0f} MB (BATCH_MAX_MB). Send fewer or smaller photos."
         )
     photos = []
-    for name, data in files:
-        if name.lower().endswith(".zip") and zipfile.is_zipfile(io.BytesIO(data)):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                members = [info for info in archive.infolist() if not info.is_dir() and not Path(info.filename).name.startswith(".")]
-                photos += [
-                    (f"{name}!{info.filename}", archive.read(info) if info.file_size <= MAX_BYTES else b"\0" * (MAX_BYTES + 1)) for info in members
-                ]
-        else:
-            photos.append((name, data))
+    for content, name in zip(contents, filenames, strict=True):
+        read = partial(decode_data_url, content)
+        archive = _zip_archive(name, read)
+        photos += _members(name, archive) if archive else [(name, read)]
     if len(photos) > MAX_PHOTOS:
         raise BatchRefused(
             f"This batch holds {len(photos)} photos; a batch takes up to {MAX_PHOTOS}. Split it, or use `python -m model.batch` for collections."
         )
     return photos
+
+
+def _zip_archive(name: str, read: Callable[[], bytes]) -> zipfile.ZipFile | None:
+    """The upload as an open zip archive, if it is named and made like one."""
+    if not name.lower().endswith(".zip"):
+        return None
+    try:
+        data = io.BytesIO(read())
+    except ImageError:
+        return None
+    return zipfile.ZipFile(data) if zipfile.is_zipfile(data) else None
+
+
+def _members(name: str, archive: zipfile.ZipFile) -> list[tuple[str, Callable[[], bytes]]]:
+    """A reader per file of ``archive`` (hidden files skipped), refusing a member over ``MAX_BYTES`` before reading it."""
+
+    def reader(info: zipfile.ZipInfo) -> Callable[[], bytes]:
+        def read() -> bytes:
+            refuse_oversize(info.file_size)
+            return archive.read(info)
+
+        return read
+
+    return [
+        (f"{name}!{info.filename}", reader(info)) for info in archive.infolist() if not info.is_dir() and not Path(info.filename).name.startswith(".")
+    ]
 
 
 def batch_tab() -> html.Div:
@@ -160,8 +179,8 @@ def process_batch(set_progress, contents: list[str] | None, filenames: list[str]
         return [], [], alert(str(refusal)), []
     predictor = Predictor(MODEL_DIR)
     rows, grid = [], []
-    for done, (name, data) in enumerate(photos, start=1):
-        photo, faces = photo_rows(name, lambda data=data: data, predictor)
+    for done, (name, read) in enumerate(photos, start=1):
+        photo, faces = photo_rows(name, read, predictor)
         thumbnails = [image_data_uri(face.crop, 64) for face in faces] or [None]
         for row, thumbnail in zip(photo, thumbnails, strict=False):
             rows.append(row)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 
 import dash_bootstrap_components as dbc
@@ -12,20 +10,12 @@ from dash import ALL, MATCH, Dash, Input, Output, State, ctx, html, no_update
 from dashboard.components import alert, explanation_view, face_card, graph
 from dashboard.figures import photo_figure, png_data_uri
 from dashboard.layout import ASSETS_DIR, SAMPLES
-from model.decode import ImageError, decode_image, photo_size
+from model.decode import ImageError, decode_data_url, decode_image, photo_size
 from model.explain import explain_face
 from model.labels import OUTPUTS
 from model.predictor import get_predictor
 
 log = logging.getLogger("face2data.dashboard")
-
-
-def decode_upload(contents: str) -> bytes:
-    """The bytes of a ``dcc.Upload`` data URL (``data:<type>;base64,<data>``)."""
-    try:
-        return base64.b64decode(contents.partition(",")[2], validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise ImageError("The upload could not be read: please try the file again.") from error
 
 
 def render_prediction(data: bytes, name: str) -> tuple[list, list[str]]:
@@ -55,14 +45,14 @@ def show_prediction(contents: str | None, _clicks: list, frame: str | None, file
         if not frame:
             return no_update, no_update
         try:
-            return render_prediction(decode_upload(frame), "camera snapshot")
+            return render_prediction(decode_data_url(frame), "camera snapshot")
         except ImageError as error:
             return [alert(str(error))], []
     if ctx.triggered_id == "upload-photo":
         if not contents:
             return no_update, no_update
         try:
-            data = decode_upload(contents)
+            data = decode_data_url(contents)
         except ImageError as error:
             return [alert(str(error))], []
         return render_prediction(data, filename or "upload")
@@ -77,7 +67,7 @@ def show_explanation(_clicks: int, target: str, crops: list[str]) -> html.Div:
     if not crops or index >= len(crops) or target not in OUTPUTS:
         return alert("Upload the photo again to explain this face.", "warning")
     predictor = get_predictor()
-    crop = decode_image(decode_upload(crops[index]))
+    crop = decode_image(decode_data_url(crops[index]))
     (face,) = predictor.predict(crop, skip_detection=True)
     explanation = explain_face(predictor, face, target)
     return explanation_view(png_data_uri(explanation.overlay), explanation.output_label, target)

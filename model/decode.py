@@ -8,6 +8,8 @@ the HTTP status the API answers with.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import warnings
 
@@ -60,6 +62,20 @@ def _looks_like_other_format(data: bytes) -> bool:
     return head.startswith((b"<?xml", b"<svg", b"%pdf", b"<!doctype", b"<html")) or b"<svg" in head
 
 
+def refuse_oversize(size: int) -> None:
+    """``ImageTooLarge`` for a file of ``size`` bytes over ``MAX_BYTES``: checked before reading where the size is known first."""
+    if size > MAX_BYTES:
+        raise ImageTooLarge(f"The file is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+
+
+def decode_data_url(url: str) -> bytes:
+    """The bytes of a browser upload's data URL (``data:<type>;base64,<data>``), or ``UnreadableImage``."""
+    try:
+        return base64.b64decode(url.partition(",")[2], validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise UnreadableImage("The upload could not be read: please try the file again.") from error
+
+
 def photo_scale(image: Image.Image) -> float:
     """Photo pixels per pixel of a decoded image: 1, or 2, 4 or 8 for a large JPEG decoded reduced."""
     return image.info.get(SCALE_KEY, 1.0)
@@ -80,8 +96,7 @@ def decode_image(data: bytes, max_side: int | None = DECODE_MAX_SIDE) -> Image.I
     """
     if not data:
         raise EmptyImage("The upload is empty: send a JPEG, PNG, WebP or HEIC photo.")
-    if len(data) > MAX_BYTES:
-        raise ImageTooLarge(f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+    refuse_oversize(len(data))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

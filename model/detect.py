@@ -17,6 +17,7 @@ from ai_edge_litert.interpreter import Interpreter
 from PIL import Image
 
 from model.config import MODEL_DIR
+from model.runtime import run_padded
 
 DETECTION_MAX_SIDE = 960
 """Photos are downscaled so their longest side is at most this for detection; boxes are mapped back."""
@@ -86,25 +87,14 @@ class _Network:
 
 
 class _Batched:
-    """R-Net or O-Net over any number of patches, padded up to a few fixed batch sizes.
-
-    A fixed set of sizes keeps every interpreter allocated once; the padding (grey patches)
-    costs less than one re-allocation.
-    """
+    """R-Net or O-Net over any number of patches, in a few fixed batch sizes (``run_padded``; the padding is grey patches), one interpreter each."""
 
     def __init__(self, content: bytes, sizes: tuple[int, ...]) -> None:
         self._networks = {size: _Network(content, threads=1) for size in sizes}
         self._sizes = sizes
 
     def __call__(self, patches: np.ndarray) -> list[np.ndarray]:
-        largest = self._sizes[-1]
-        parts = []
-        for start in range(0, len(patches), largest):
-            chunk = patches[start : start + largest]
-            size = next(size for size in self._sizes if size >= len(chunk))
-            padded = np.concatenate([chunk, np.zeros((size - len(chunk), *chunk.shape[1:]), chunk.dtype)])
-            parts.append([output[: len(chunk)] for output in self._networks[size](padded)])
-        return [np.concatenate(outputs) for outputs in zip(*parts, strict=True)]
+        return run_padded(lambda batch: self._networks[len(batch)](batch), patches, self._sizes)
 
 
 def pyramid_scales(width: int, height: int) -> list[float]:

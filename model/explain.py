@@ -21,6 +21,7 @@ from PIL import Image, ImageFilter
 from model.age import expected_age
 from model.labels import OUTPUTS
 from model.predictor import FacePrediction, Predictor
+from model.runtime import run_padded
 
 MAX_EVALS = 250
 """Model evaluations per explanation, chosen by measurement (see ``benchmarks/explain.py``)."""
@@ -83,12 +84,8 @@ def output_function(predictor: Predictor, face: FacePrediction, target: str):
 
     def evaluate(images: np.ndarray) -> np.ndarray:
         batch = np.clip(np.round(images), 0, 255).astype(np.uint8)
-        chunks = []
-        for start in range(0, len(batch), EXPLAIN_BATCH):
-            chunk = batch[start : start + EXPLAIN_BATCH]
-            padded = np.concatenate([chunk, np.zeros((EXPLAIN_BATCH - len(chunk), *chunk.shape[1:]), np.uint8)])
-            chunks.append(scalar(network.predict(padded))[: len(chunk)])
-        return np.concatenate(chunks)
+        (values,) = run_padded(lambda faces: [scalar(network.predict(faces))], batch, (EXPLAIN_BATCH,))
+        return values
 
     return evaluate, label
 
@@ -153,8 +150,7 @@ def warm_up(predictor: Predictor) -> None:
     size = predictor.config.input_size
     blank = Image.new("RGB", (size, size), (128, 128, 128))
     (face,) = predictor.predict(blank, skip_detection=True)
-    explain_face(predictor, face, "gender")
-    _warm.set()
+    explain_face(predictor, face, "gender")  # which marks this process warm
 
 
 def explainer_state() -> str:

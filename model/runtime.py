@@ -8,6 +8,7 @@ between threads, because a LiteRT interpreter holds its tensors as mutable state
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,22 @@ from model.calibration import calibrate
 from model.config import ModelConfig
 from model.labels import OUTPUTS
 from model.views import average_views, views_of
+
+
+def run_padded(run: Callable[[np.ndarray], list[np.ndarray]], items: np.ndarray, sizes: tuple[int, ...]) -> list[np.ndarray]:
+    """``run`` over ``items`` in batches of fixed sizes: chunks of the largest, each padded with zeros to the smallest size that holds it.
+
+    A LiteRT interpreter re-allocates every tensor when its batch shape changes; a few fixed
+    shapes keep each one allocated once, and the padding costs less than one re-allocation.
+    ``run`` returns several outputs per batch; each comes back with the padding cut off.
+    """
+    largest, parts = sizes[-1], []
+    for start in range(0, len(items), largest):
+        chunk = items[start : start + largest]
+        size = next(size for size in sizes if size >= len(chunk))
+        padded = np.concatenate([chunk, np.zeros((size - len(chunk), *chunk.shape[1:]), chunk.dtype)])
+        parts.append([output[: len(chunk)] for output in run(padded)])
+    return [np.concatenate(outputs) for outputs in zip(*parts, strict=True)]
 
 
 class Network:

@@ -10,7 +10,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.decode import MAX_BYTES, ImageTooLarge
+from model.decode import refuse_oversize
 
 LIST_SUFFIXES = (".txt", ".lst")
 """A file argument with one of these suffixes is a list of paths, one per line, not a photo."""
@@ -34,8 +34,7 @@ class Item:
         else:
             with zipfile.ZipFile(self.path) as archive:
                 size = archive.getinfo(self.member).file_size
-        if size > MAX_BYTES:
-            raise ImageTooLarge(f"The file is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+        refuse_oversize(size)
         if self.member is None:
             return Path(self.path).read_bytes()
         with zipfile.ZipFile(self.path) as archive:
