@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import skimage.data
 from PIL import Image
 
 from model.align import FaceTemplate, align_face, similarity_transform
@@ -83,6 +84,8 @@ def test_a_utkface_crop_aligns_onto_itself(fixture_bytes, name):
 
 
 RECORDED = json.loads((FIXTURES / "detections.json").read_text())
+REJECTED = {"camera.png": {1}}
+"""Recorded detections that the mirror check (``VERIFY_THRESHOLD``) now drops: the man's ear in camera.png, a false positive."""
 
 
 def recorded_photo(name: str) -> bytes:
@@ -91,14 +94,20 @@ def recorded_photo(name: str) -> bytes:
 
 @pytest.mark.parametrize("name", sorted(RECORDED))
 def test_detections_match_the_recorded_pipeline(name):
-    """Speed-ups may not move a box: every photo gives the faces, boxes and landmarks recorded before them."""
+    """Speed-ups may not move a box: every photo gives the faces, boxes and landmarks recorded before them, less the known false positives."""
     faces = detect_faces(decode_image(recorded_photo(name), max_side=None))
-    expected = RECORDED[name]
+    expected = [face for index, face in enumerate(RECORDED[name]) if index not in REJECTED.get(name, set())]
     assert len(faces) == len(expected)
     for face, recorded in zip(faces, expected, strict=True):
         assert np.allclose(face.box, recorded["box"], atol=0.11)
         assert face.score == pytest.approx(recorded["score"], abs=1e-3)
         assert np.allclose(face.landmark_array(), [recorded["landmarks"][name] for name in LANDMARK_NAMES], atol=0.11)
+
+
+def test_a_machine_part_that_mtcnn_calls_a_face_is_rejected_by_the_mirror_check():
+    """The recall benchmark's motorcycle background has no person, but O-Net alone scores a bracket in it 0.97."""
+    motorcycle = Image.fromarray(skimage.data.stereo_motorcycle()[0]).resize((1280, 960))
+    assert detect_faces(motorcycle) == []
 
 
 @pytest.mark.parametrize("name", [PHONE])
