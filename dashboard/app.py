@@ -61,9 +61,8 @@ def create_app() -> dash.Dash:
 def warm_explanations_in_background() -> threading.Thread | None:
     """Start ``model.explain.warm_up`` on a daemon thread, in the process that will serve.
 
-    It must run after gunicorn forks (``post_fork`` in gunicorn.conf.py), never before:
-    numba's compiled code and locks do not survive a fork, and doing it before serving would
-    hold the first prediction back by the ~15 s it takes.
+    It runs after gunicorn forks (``post_fork`` in gunicorn.conf.py), not before: importing
+    shap alone takes over a second, which would hold the first prediction back.
     """
     if not explanations_available():
         return None

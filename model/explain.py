@@ -22,6 +22,7 @@ from model.age import expected_age
 from model.labels import OUTPUTS
 from model.predictor import FacePrediction, Predictor
 from model.runtime import run_padded
+from model.shap_without_numba import import_shap, partition_tree
 
 MAX_EVALS = 250
 """Model evaluations per explanation, chosen by measurement (see ``benchmarks/explain.py``)."""
@@ -96,29 +97,20 @@ def blurred(pixels: np.ndarray) -> np.ndarray:
 
 
 @cache
-def _partition_tree(shape: tuple[int, ...]) -> np.ndarray:
-    """shap's hierarchy of image regions: it depends only on the image's shape, yet costs 0.7 s to build."""
-    import shap
-
-    return shap.maskers.Image(np.zeros(shape), shape).clustering
-
-
-@cache
 def _masker_class() -> type:
     """shap's Image masker, reusing one partition tree per shape (shap is imported here, on first use)."""
-    import shap
+    shap = import_shap()
 
     class BlurredImage(shap.maskers.Image):
         def build_partition_tree(self) -> None:
-            self.clustering = _partition_tree(tuple(self.input_shape))
+            self.clustering = partition_tree(tuple(self.input_shape))
 
     return BlurredImage
 
 
 def attribution_map(evaluate, pixels: np.ndarray, max_evals: int = MAX_EVALS) -> np.ndarray:
     """SHAP values summed over colour channels: ``(size, size)``."""
-    import shap
-
+    shap = import_shap()
     masker = _masker_class()(blurred(pixels), pixels.shape)
     explainer = shap.Explainer(evaluate, masker, algorithm="partition")
     values = explainer(pixels[None].astype(np.float64), max_evals=max_evals, batch_size=SHAP_BATCH, silent=True).values
@@ -142,19 +134,20 @@ _warm = threading.Event()
 
 
 def warm_up(predictor: Predictor) -> None:
-    """One explanation of a blank face: imports shap and compiles its numba code (about 15 s, once per process).
+    """Import shap, build the partition tree for this model's faces and allocate the explainer's network: about 2 s, once per process.
 
     Serving runs it on a background thread as soon as the process starts serving, so that
     neither the first prediction nor, usually, the first explanation waits for it.
     """
     size = predictor.config.input_size
-    blank = Image.new("RGB", (size, size), (128, 128, 128))
-    (face,) = predictor.predict(blank, skip_detection=True)
-    explain_face(predictor, face, "gender")  # which marks this process warm
+    _masker_class()
+    partition_tree((size, size, 3))
+    predictor.artifacts.explainer_network.predict(np.zeros((EXPLAIN_BATCH, size, size, 3), np.uint8))
+    _warm.set()
 
 
 def explainer_state() -> str:
-    """``ready`` once this process has explained a face, ``warming up`` before, ``unavailable`` without shap."""
+    """``ready`` once this process has warmed up or explained a face, ``warming up`` before, ``unavailable`` without shap."""
     if not explanations_available():
         return "unavailable"
     return "ready" if _warm.is_set() else "warming up"
