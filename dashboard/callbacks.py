@@ -9,13 +9,15 @@ from dash import ALL, MATCH, Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard.components import alert, explanation_view, face_card, graph
 from dashboard.figures import photo_figure, png_data_uri
+from dashboard.inflight import InFlight
 from dashboard.layout import ASSETS_DIR, SAMPLES
 from model.decode import ImageError, decode_data_url, decode_image, photo_size
-from model.explain import explain_face
+from model.explain import ExplanationCancelled, explain_face
 from model.labels import OUTPUTS
 from model.predictor import get_predictor
 
 log = logging.getLogger("face2data.dashboard")
+EXPLAINING = InFlight()
 
 
 def render_prediction(data: bytes, name: str) -> tuple[list, list[str]]:
@@ -62,15 +64,26 @@ def show_prediction(contents: str | None, _clicks: list, frame: str | None, file
     return no_update, no_update
 
 
-def show_explanation(_clicks: int, target: str, crops: list[str]) -> html.Div:
+def show_explanation(_clicks: int, target: str, crops: list[str], token: str) -> html.Div:
     index = ctx.triggered_id["index"]
     if not crops or index >= len(crops) or target not in OUTPUTS:
         return alert("Upload the photo again to explain this face.", "warning")
     predictor = get_predictor()
     crop = decode_image(decode_data_url(crops[index]))
     (face,) = predictor.predict(crop, skip_detection=True)
-    explanation = explain_face(predictor, face, target)
+    cancelled = EXPLAINING.start(token)
+    try:
+        explanation = explain_face(predictor, face, target, cancelled=cancelled)
+    except ExplanationCancelled:
+        return alert("Explanation cancelled.", "secondary")
+    finally:
+        EXPLAINING.finish(token, cancelled)
     return explanation_view(png_data_uri(explanation.overlay), explanation.output_label, target)
+
+
+def cancel_explanation(_clicks: int, token: str) -> None:
+    """Stop the explanation this card is waiting for; its own callback then says it was cancelled."""
+    EXPLAINING.cancel(token)
 
 
 def register_callbacks(app: Dash) -> None:
@@ -91,5 +104,12 @@ def register_callbacks(app: Dash) -> None:
         Input({"type": "explain-button", "index": MATCH}, "n_clicks"),
         State({"type": "explain-target", "index": MATCH}, "value"),
         State("face-crops", "data"),
+        State({"type": "explain-token", "index": MATCH}, "data"),
+        running=[(Output({"type": "explain-cancel", "index": MATCH}, "style"), {"display": "inline-block"}, {"display": "none"})],
         prevent_initial_call=True,
     )(show_explanation)
+    app.callback(
+        Input({"type": "explain-cancel", "index": MATCH}, "n_clicks"),
+        State({"type": "explain-token", "index": MATCH}, "data"),
+        prevent_initial_call=True,
+    )(cancel_explanation)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -68,7 +70,11 @@ def face_card(number: int, face: FacePrediction) -> dbc.Card:
 
 
 def explain_controls(index: int) -> html.Div:
-    """Pick an output and ask which parts of the face drove it (computed on demand)."""
+    """Pick an output and ask which parts of the face drove it (computed on demand, cancellable).
+
+    The token names this card's explanation on the server (``dashboard.inflight``): a new one
+    for every card drawn, so no two pages share one.
+    """
     return html.Div(
         [
             dbc.InputGroup(
@@ -83,9 +89,18 @@ def explain_controls(index: int) -> html.Div:
                         value="gender",
                     ),
                     dbc.Button("Explain", id={"type": "explain-button", "index": index}, color="primary", className="explain-button"),
+                    dbc.Button(
+                        "Cancel",
+                        id={"type": "explain-cancel", "index": index},
+                        color="secondary",
+                        outline=True,
+                        className="explain-cancel",
+                        style={"display": "none"},
+                    ),
                 ],
                 size="sm",
             ),
+            dcc.Store(id={"type": "explain-token", "index": index}, data=uuid.uuid4().hex),
             dcc.Loading(html.Div(id={"type": "explain-output", "index": index}, className="mt-2"), type="dot"),
         ],
         className="mt-2",

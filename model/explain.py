@@ -43,6 +43,10 @@ def explanations_available() -> bool:
     return importlib.util.find_spec("shap") is not None
 
 
+class ExplanationCancelled(Exception):
+    """The explanation's ``cancelled`` event was set: SHAP stopped at its next batch of masked faces."""
+
+
 @dataclass
 class FaceExplanation:
     """Attribution of one output of one face; ``grid`` is ``(size, size)``, in the output's units."""
@@ -65,8 +69,12 @@ class FaceExplanation:
         }
 
 
-def output_function(predictor: Predictor, face: FacePrediction, target: str):
-    """The scalar SHAP explains: expected age, or the probability of the predicted class."""
+def output_function(predictor: Predictor, face: FacePrediction, target: str, cancelled: threading.Event | None = None):
+    """The scalar SHAP explains: expected age, or the probability of the predicted class.
+
+    Each call checks ``cancelled`` first: SHAP calls it once per batch of masked faces, so a
+    cancelled explanation stops within one batch (tens of milliseconds) and frees the CPU.
+    """
     if target not in OUTPUTS:
         raise ValueError(f"target must be one of {', '.join(OUTPUTS)}, got {target!r}")
     if target == "age":
@@ -84,6 +92,8 @@ def output_function(predictor: Predictor, face: FacePrediction, target: str):
     network = predictor.artifacts.explainer_network
 
     def evaluate(images: np.ndarray) -> np.ndarray:
+        if cancelled is not None and cancelled.is_set():
+            raise ExplanationCancelled
         batch = np.clip(np.round(images), 0, 255).astype(np.uint8)
         (values,) = run_padded(lambda faces: [scalar(network.predict(faces))], batch, (EXPLAIN_BATCH,))
         return values
@@ -153,9 +163,11 @@ def explainer_state() -> str:
     return "ready" if _warm.is_set() else "warming up"
 
 
-def explain_face(predictor: Predictor, face: FacePrediction, target: str = "gender", max_evals: int = MAX_EVALS) -> FaceExplanation:
-    """Explain one output (``age``, ``gender`` or ``race``) of one predicted face."""
-    evaluate, label = output_function(predictor, face, target)
+def explain_face(
+    predictor: Predictor, face: FacePrediction, target: str = "gender", max_evals: int = MAX_EVALS, cancelled: threading.Event | None = None
+) -> FaceExplanation:
+    """Explain one output (``age``, ``gender`` or ``race``) of one predicted face; raises ``ExplanationCancelled`` once ``cancelled`` is set."""
+    evaluate, label = output_function(predictor, face, target, cancelled)
     pixels = predictor.face_pixels(face)
     grid = attribution_map(evaluate, pixels, max_evals)
     value = float(evaluate(pixels[None].astype(np.float64))[0])

@@ -129,6 +129,24 @@ def test_a_new_explain_request_replaces_one_in_flight(page):
     assert "pushed the predicted age up" in text and "probability of" not in text
 
 
+def test_cancel_stops_an_explanation_and_hides_itself(page):
+    """Cancel shows only while a map is computed; clicking it leaves a message instead of a map."""
+    driver, _ = page
+    previous = driver.find_elements(By.CSS_SELECTOR, ".face-card")
+    click(driver, By.XPATH, "//button[contains(., 'Astronaut')]")
+    if previous:
+        WebDriverWait(driver, 60).until(conditions.staleness_of(previous[0]))
+    WebDriverWait(driver, 60).until(conditions.presence_of_element_located((By.CSS_SELECTOR, ".face-card .explain-button")))
+    cancel = driver.find_element(By.CSS_SELECTOR, ".face-card .explain-cancel")
+    assert not cancel.is_displayed()
+    click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
+    WebDriverWait(driver, 10, poll_frequency=0.01).until(lambda _: cancel.is_displayed())
+    click(driver, By.CSS_SELECTOR, ".face-card .explain-cancel")
+    WebDriverWait(driver, 30).until(lambda d: "Explanation cancelled." in d.find_element(By.CSS_SELECTOR, ".face-card").text)
+    assert not driver.find_elements(By.CSS_SELECTOR, ".face-card .explain-overlay")
+    WebDriverWait(driver, 10).until(lambda _: not cancel.is_displayed())
+
+
 def test_training_tab_draws_four_curves_from_history(page):
     driver, _ = page
     click(driver, By.LINK_TEXT, "Training")

@@ -1,0 +1,49 @@
+"""Explanations running in this process, by the token of the face card that asked for them.
+
+A face card's Cancel button, or a second Explain click on the same card, must stop the
+explanation already running for it, not only hide its result: SHAP would otherwise keep a
+core busy for a second for nothing. Each card carries a random token (``explain_controls``);
+the Explain callback registers an event under it and the explainer checks that event between
+batches. With several gunicorn workers a Cancel can reach another process than the one
+explaining: the result is still dropped, but that worker finishes its second of work.
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class InFlight:
+    """token -> the cancellation event of the explanation running for it."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, token: str) -> threading.Event:
+        """Register a new explanation for ``token``, cancelling the one it replaces."""
+        event = threading.Event()
+        with self._lock:
+            earlier = self._events.get(token)
+            self._events[token] = event
+        if earlier is not None:
+            earlier.set()
+        return event
+
+    def cancel(self, token: str) -> bool:
+        """Cancel the explanation running for ``token``; whether there was one."""
+        with self._lock:
+            event = self._events.get(token)
+        if event is not None:
+            event.set()
+        return event is not None
+
+    def finish(self, token: str, event: threading.Event) -> None:
+        """Forget ``event``, unless a newer explanation has already taken its token."""
+        with self._lock:
+            if self._events.get(token) is event:
+                del self._events[token]
+
+    def __contains__(self, token: str) -> bool:
+        with self._lock:
+            return token in self._events
