@@ -94,10 +94,14 @@ class _Network:
 
 
 class _Batched:
-    """R-Net or O-Net over any number of patches, in a few fixed batch sizes (``run_padded``; the padding is grey patches), one interpreter each."""
+    """R-Net or O-Net over any number of patches, in a few fixed batch sizes (``run_padded``; the padding is grey patches), one interpreter each.
 
-    def __init__(self, content: bytes, sizes: tuple[int, ...]) -> None:
-        self._networks = {size: _Network(content, threads=1) for size in sizes}
+    Their cost is linear in the batch, padding included, so the sizes are close together:
+    106 candidates run as 64 + 48, not as one padded batch of 256 (3 ms instead of 14).
+    """
+
+    def __init__(self, content: bytes, sizes: tuple[int, ...], threads: int = 1) -> None:
+        self._networks = {size: _Network(content, threads) for size in sizes}
         self._sizes = sizes
 
     def __call__(self, patches: np.ndarray) -> list[np.ndarray]:
@@ -121,7 +125,7 @@ class FaceDetector:
         levels = len(pyramid_scales(DETECTION_MAX_SIDE, DETECTION_MAX_SIDE))
         self._pnets = [_Network(pnet, threads=PNET_THREADS) for _ in range(levels)]
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="pyramid")
-        self._rnet = _Batched(rnet, (16, 64, 256))
+        self._rnet = _Batched(rnet, (16, 32, 48, 64), threads=2)  # after the pyramid: both cores are free
         self._onet = _Batched(onet, (4, 16, 64))
 
     def detect_faces(self, image: Image.Image) -> list[DetectedFace]:
@@ -243,9 +247,15 @@ def _refine(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 def _patches(image: Image.Image, boxes: np.ndarray, size: int) -> np.ndarray:
-    """Crops of ``boxes`` resized to ``size`` (outside the image: mid-grey, i.e. 0 once normalised)."""
-    crops = [
-        np.asarray(image.transform((size, size), Image.Transform.EXTENT, tuple(box[:4]), Image.Resampling.BILINEAR, fillcolor=(128, 128, 128)))
-        for box in boxes
-    ]
-    return _normalize(np.stack(crops))[0]
+    """Crops of ``boxes`` resized to ``size`` (outside the image: mid-grey, i.e. 0 once normalised).
+
+    The same bilinear resampling as ``image.transform(..., EXTENT, box, BILINEAR)`` per box,
+    written into one tall canvas through Pillow's core, so a hundred patches cost one image and
+    one array conversion instead of a hundred of each.
+    """
+    canvas = Image.new("RGB", (size, size * len(boxes)), (128, 128, 128))
+    image.load()
+    for index, (x1, y1, x2, y2) in enumerate(boxes[:, :4]):
+        extent = ((x2 - x1) / size, 0, x1, 0, (y2 - y1) / size, y1)  # what Pillow turns an EXTENT into
+        canvas.im.transform((0, index * size, size, (index + 1) * size), image.im, Image.Transform.AFFINE, extent, Image.Resampling.BILINEAR, 0)
+    return _normalize(np.asarray(canvas).reshape(len(boxes), size, size, 3))[0]

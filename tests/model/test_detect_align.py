@@ -7,7 +7,7 @@ from PIL import Image
 
 from model.align import FaceTemplate, align_face, similarity_transform
 from model.decode import decode_image, photo_scale, photo_size
-from model.detect import LANDMARK_NAMES, FaceDetector
+from model.detect import LANDMARK_NAMES, FaceDetector, _patches
 from model.predictor import get_predictor
 from support import FIXTURES
 from support.photos import PHONE, benchmark_photos
@@ -121,3 +121,20 @@ def test_a_large_jpeg_decoded_reduced_finds_the_same_face_in_photo_pixels(name):
     assert np.abs(np.array(face.box) - recorded["box"]).max() < 0.03 * size
     landmarks = np.array([face.landmarks[name] for name in LANDMARK_NAMES])
     assert np.abs(landmarks - [recorded["landmarks"][name] for name in LANDMARK_NAMES]).max() < 0.03 * size
+
+
+def test_patches_are_pillows_extent_crops_box_by_box(fixture_bytes):
+    """One canvas for all patches, yet each is what ``transform(EXTENT, BILINEAR)`` gives, outside the photo included (grey)."""
+    image = photo(fixture_bytes, "group.jpg")
+    boxes = np.array(
+        [
+            [10.3, 20.7, 60.2, 70.6, 0.9],
+            [-15.0, -8.5, 30.0, 36.5, 0.8],
+            [image.width - 40.5, image.height - 30.2, image.width + 9.5, image.height + 19.8, 0.7],
+        ]
+    )
+    expected = [
+        np.asarray(image.transform((24, 24), Image.Transform.EXTENT, tuple(box[:4]), Image.Resampling.BILINEAR, fillcolor=(128, 128, 128)))
+        for box in boxes
+    ]
+    assert np.array_equal(_patches(image, boxes, 24), (np.stack(expected).astype(np.float32) - 127.5) / 128.0)
