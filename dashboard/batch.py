@@ -23,6 +23,7 @@ from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html, no_upd
 
 from dashboard.components import alert, graph, upload_zone
 from dashboard.figures import image_data_uri
+from dashboard.security import max_batch_bytes
 from model.batch.rows import photo_rows
 from model.batch.summary import summarise, summary_figures
 from model.config import MODEL_DIR, ModelConfig
@@ -33,11 +34,6 @@ MAX_PHOTOS = 100
 RESULT_EXPIRY_S = 600
 """A finished batch's rows stay in the manager's cache this long, then are dropped."""
 TABLE_COLUMNS = ("file", "face", "age", "age_low", "age_high", "gender", "race", "detected", "error")
-
-
-def max_batch_bytes() -> int:
-    """The upload cap of one batch: ``BATCH_MAX_MB`` megabytes (default 50), all files together."""
-    return int(float(os.environ.get("BATCH_MAX_MB", "50")) * 2**20)
 
 
 class BatchRefused(ValueError):

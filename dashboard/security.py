@@ -12,10 +12,14 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard.batch import max_batch_bytes
 from model.decode import MAX_BYTES
 
 log = logging.getLogger("face2data.requests")
+
+
+def max_batch_bytes() -> int:
+    """The upload cap of one batch: ``BATCH_MAX_MB`` megabytes (default 50), all files together."""
+    return int(float(os.environ.get("BATCH_MAX_MB", "50")) * 2**20)
 
 
 def max_request_bytes() -> int:
