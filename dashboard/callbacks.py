@@ -42,22 +42,22 @@ def render_prediction(data: bytes, name: str) -> tuple[list, list[str]]:
     return page, crops
 
 
+def render_data_url(url: str | None, name: str) -> tuple:
+    """``render_prediction`` of a browser data URL (an upload or a camera frame); nothing to draw without one."""
+    if not url:
+        return no_update, no_update
+    try:
+        data = decode_data_url(url)
+    except ImageError as error:
+        return [alert(str(error))], []
+    return render_prediction(data, name)
+
+
 def show_prediction(contents: str | None, _clicks: list, frame: str | None, filename: str | None) -> tuple:
     if ctx.triggered_id == "camera-frame":
-        if not frame:
-            return no_update, no_update
-        try:
-            return render_prediction(decode_data_url(frame), "camera snapshot")
-        except ImageError as error:
-            return [alert(str(error))], []
+        return render_data_url(frame, "camera snapshot")
     if ctx.triggered_id == "upload-photo":
-        if not contents:
-            return no_update, no_update
-        try:
-            data = decode_data_url(contents)
-        except ImageError as error:
-            return [alert(str(error))], []
-        return render_prediction(data, filename or "upload")
+        return render_data_url(contents, filename or "upload")
     if isinstance(ctx.triggered_id, dict) and ctx.triggered_id.get("name") in SAMPLES and ctx.triggered[0]["value"]:
         name = ctx.triggered_id["name"]
         return render_prediction((ASSETS_DIR / "samples" / name).read_bytes(), SAMPLES[name])
