@@ -14,7 +14,6 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -24,6 +23,7 @@ from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html, no_upd
 from dashboard.components import alert, graph, upload_zone
 from dashboard.figures import image_data_uri
 from dashboard.security import max_batch_bytes
+from model.batch.inputs import ZIP_SEPARATOR, archive_members
 from model.batch.rows import photo_rows
 from model.batch.summary import summarise, summary_figures
 from model.config import MODEL_DIR, ModelConfig
@@ -75,7 +75,7 @@ def _zip_archive(name: str, read: Callable[[], bytes]) -> zipfile.ZipFile | None
 
 
 def _members(name: str, archive: zipfile.ZipFile) -> list[tuple[str, Callable[[], bytes]]]:
-    """A reader per file of ``archive`` (hidden files skipped), refusing a member over ``MAX_BYTES`` before reading it."""
+    """A reader per photo of ``archive`` (``archive_members``: as the CLI reads it), refusing a member over ``MAX_BYTES`` before reading it."""
 
     def reader(info: zipfile.ZipInfo) -> Callable[[], bytes]:
         def read() -> bytes:
@@ -84,9 +84,7 @@ def _members(name: str, archive: zipfile.ZipFile) -> list[tuple[str, Callable[[]
 
         return read
 
-    return [
-        (f"{name}!{info.filename}", reader(info)) for info in archive.infolist() if not info.is_dir() and not Path(info.filename).name.startswith(".")
-    ]
+    return [(f"{name}{ZIP_SEPARATOR}{info.filename}", reader(info)) for info in archive_members(archive)]
 
 
 def batch_tab() -> html.Div:

@@ -45,6 +45,13 @@ def _visible(path: Path, root: Path) -> bool:
     return not any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
+def archive_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """An archive's photos to read: its files by name, hidden ones and those in hidden folders skipped (the CLI and the Batch tab alike)."""
+    return sorted(
+        (info for info in archive.infolist() if not info.is_dir() and _visible(Path(info.filename), Path())), key=lambda info: info.filename
+    )
+
+
 def items_of(argument: str | Path, base: Path | None = None) -> list[Item]:
     """The photos one argument names; a path that does not exist is one item, which will fail to read."""
     path = Path(argument) if base is None or Path(argument).is_absolute() else base / argument
@@ -53,8 +60,8 @@ def items_of(argument: str | Path, base: Path | None = None) -> list[Item]:
         return [Item(str(file), str(file)) for file in sorted(path.rglob("*")) if file.is_file() and _visible(file, path)]
     if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            names = sorted(info.filename for info in archive.infolist() if not info.is_dir() and _visible(Path(info.filename), Path()))
-        return [Item(f"{path}{ZIP_SEPARATOR}{name}", str(path), name) for name in names]
+            members = archive_members(archive)
+        return [Item(f"{path}{ZIP_SEPARATOR}{info.filename}", str(path), info.filename) for info in members]
     if path.suffix.lower() in LIST_SUFFIXES and path.is_file():
         lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
         return [item for line in lines if line and not line.startswith("#") for item in items_of(line, path.parent)]

@@ -18,10 +18,12 @@ def data_url(data: bytes) -> str:
 def test_zip_archives_open_in_memory_and_the_caps_say_how_to_fit(fixture_bytes, monkeypatch):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("party/b.jpg", fixture_bytes("group.jpg"))
         bundle.writestr("party/a.jpg", fixture_bytes("group.jpg"))
         bundle.writestr("party/.DS_Store", b"junk")
+        bundle.writestr(".trash/c.jpg", fixture_bytes("group.jpg"))
     photos = uploaded_photos([data_url(archive.getvalue()), data_url(b"hello")], ["party.zip", "notes.txt"])
-    assert [name for name, _ in photos] == ["party.zip!party/a.jpg", "notes.txt"]
+    assert [name for name, _ in photos] == ["party.zip!party/a.jpg", "party.zip!party/b.jpg", "notes.txt"]  # as the CLI reads it
     with pytest.raises(BatchRefused, match="up to 100"):
         uploaded_photos([data_url(b"x")] * 101, [f"{index}.jpg" for index in range(101)])
     monkeypatch.setenv("BATCH_MAX_MB", "0.1")
