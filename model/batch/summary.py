@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 BOOTSTRAP_DRAWS = 1000
 AGE_BIN_YEARS = 5
 MAX_AGE_BIN = 120
+MARGIN = {"l": 50, "r": 10, "t": 40, "b": 40}
 
 
 @dataclass
@@ -67,16 +68,15 @@ def summarise(columns: dict[str, np.ndarray], genders: list[str], races: list[st
         if not failed:
             per_file[file] = per_file.get(file, 0) + int(has_face)
     per_photo = {count: sum(1 for value in per_file.values() if value == count) for count in sorted(set(per_file.values()))}
-    probabilities = {
-        head: np.column_stack([np.asarray(columns[f"p_{label}"], dtype=np.float64)[face] for label in labels])
-        for head, labels in (("gender", genders), ("race", races))
-    }
     return CollectionSummary(
         files=len(set(files)),
         faces=int(face.sum()),
         age_bins=[f"{start}-{start + AGE_BIN_YEARS - 1}" for start in starts[:-1]],
         age_counts=counts,
-        shares={head: expected_counts(probabilities[head], labels, rng) for head, labels in (("gender", genders), ("race", races))},
+        shares={
+            head: expected_counts(np.column_stack([np.asarray(columns[f"p_{label}"], dtype=np.float64)[face] for label in labels]), labels, rng)
+            for head, labels in (("gender", genders), ("race", races))
+        },
         faces_per_photo=per_photo,
         errors=[(str(file), str(message)) for file, message, failed in zip(files, columns["error"], error, strict=True) if failed],
     )
@@ -92,17 +92,15 @@ def _share_figure(shares: Shares, title: str, height: int) -> go.Figure:
             hovertemplate="%{x}: %{y:.1f} faces expected<extra></extra>",
         )
     )
-    return figure.update_layout(title=title, yaxis_title="expected faces, 95% interval", height=height, margin={"l": 50, "r": 10, "t": 40, "b": 40})
+    return figure.update_layout(title=title, yaxis_title="expected faces, 95% interval", height=height, margin=MARGIN)
 
 
 def summary_figures(summary: CollectionSummary, height: int = 360) -> dict[str, go.Figure]:
     """The four charts, by section id: age distribution, gender and race expected counts, faces per photo."""
     ages = go.Figure(go.Bar(x=summary.age_bins, y=summary.age_counts))
-    ages.update_layout(title="Predicted age", xaxis_title="years", yaxis_title="faces", height=height, margin={"l": 50, "r": 10, "t": 40, "b": 40})
+    ages.update_layout(title="Predicted age", xaxis_title="years", yaxis_title="faces", height=height, margin=MARGIN)
     per_photo = go.Figure(go.Bar(x=[str(count) for count in summary.faces_per_photo], y=list(summary.faces_per_photo.values())))
-    per_photo.update_layout(
-        title="Faces per photo", xaxis_title="faces", yaxis_title="photos", height=height, margin={"l": 50, "r": 10, "t": 40, "b": 40}
-    )
+    per_photo.update_layout(title="Faces per photo", xaxis_title="faces", yaxis_title="photos", height=height, margin=MARGIN)
     return {
         "ages": ages,
         "gender": _share_figure(summary.shares["gender"], "Gender: expected counts", height),
