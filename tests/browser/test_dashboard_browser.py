@@ -107,14 +107,20 @@ def test_explain_shows_an_overlay_for_the_chosen_output(page):
     assert "probability of" in driver.find_element(By.CSS_SELECTOR, ".face-card").text
 
 
+def show_the_astronaut_afresh(driver) -> None:
+    """Predict the astronaut sample and wait for its own card, not one an earlier test left on the page."""
+    previous = driver.find_elements(By.CSS_SELECTOR, ".face-card")
+    click(driver, By.XPATH, "//button[contains(., 'Astronaut')]")
+    if previous:
+        WebDriverWait(driver, 60).until(conditions.staleness_of(previous[0]))
+    WebDriverWait(driver, 60).until(conditions.presence_of_element_located((By.CSS_SELECTOR, ".face-card select")))
+    WebDriverWait(driver, 60).until(conditions.presence_of_element_located((By.CSS_SELECTOR, ".face-card .explain-button")))
+
+
 def test_a_new_explain_request_replaces_one_in_flight(page):
     """Asked for gender, then for age before the first map arrives: the spinner shows, and only the age map is drawn."""
     driver, _ = page
-    previous = driver.find_elements(By.CSS_SELECTOR, ".face-card")
-    click(driver, By.XPATH, "//button[contains(., 'Astronaut')]")
-    if previous:  # an earlier test's cards: wait until the new prediction has replaced them
-        WebDriverWait(driver, 60).until(conditions.staleness_of(previous[0]))
-    WebDriverWait(driver, 60).until(conditions.presence_of_element_located((By.CSS_SELECTOR, ".face-card select")))
+    show_the_astronaut_afresh(driver)
     target = Select(driver.find_element(By.CSS_SELECTOR, ".face-card select"))
     target.select_by_value("gender")
     click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
@@ -132,11 +138,7 @@ def test_a_new_explain_request_replaces_one_in_flight(page):
 def test_cancel_stops_an_explanation_and_hides_itself(page):
     """Cancel shows only while a map is computed; clicking it leaves a message instead of a map."""
     driver, _ = page
-    previous = driver.find_elements(By.CSS_SELECTOR, ".face-card")
-    click(driver, By.XPATH, "//button[contains(., 'Astronaut')]")
-    if previous:
-        WebDriverWait(driver, 60).until(conditions.staleness_of(previous[0]))
-    WebDriverWait(driver, 60).until(conditions.presence_of_element_located((By.CSS_SELECTOR, ".face-card .explain-button")))
+    show_the_astronaut_afresh(driver)
     cancel = driver.find_element(By.CSS_SELECTOR, ".face-card .explain-cancel")
     assert not cancel.is_displayed()
     click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
