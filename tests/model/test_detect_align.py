@@ -138,3 +138,11 @@ def test_patches_are_pillows_extent_crops_box_by_box(fixture_bytes):
         for box in boxes
     ]
     assert np.array_equal(_patches(image, boxes, 24), (np.stack(expected).astype(np.float32) - 127.5) / 128.0)
+
+
+@pytest.mark.parametrize("size", [(1225, 817), (1600, 1000), (4032, 3024), (1001, 333), (961, 960)])
+def test_the_two_core_downscale_is_pillows_box_resize_to_the_pixel(size):
+    """Large photos are shrunk for detection in bands on two threads; the pixels must be Pillow's own BOX resize."""
+    image = Image.fromarray(np.random.default_rng(sum(size)).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    target = (round(size[0] * 960 / max(size)), round(size[1] * 960 / max(size)))
+    assert np.array_equal(np.asarray(DETECTOR._shrink(image, target)), np.asarray(image.resize(target, Image.Resampling.BOX)))
