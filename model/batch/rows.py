@@ -9,6 +9,11 @@ from model.decode import ImageError, decode_image
 from model.predictor import FacePrediction, Predictor
 
 
+def probability_column(label: str) -> str:
+    """The table's column for one label's probability (``p_male``, ``p_Asian``); every reader of the table names it through this."""
+    return f"p_{label}"
+
+
 def face_row(file: str, index: int, face: FacePrediction) -> dict:
     low, high = face.age_range
     return {
@@ -18,7 +23,7 @@ def face_row(file: str, index: int, face: FacePrediction) -> dict:
         "age": face.age,
         "age_low": low,
         "age_high": high,
-        **{f"p_{label}": probability for label, probability in (*face.gender.items(), *face.race.items())},
+        **{probability_column(label): probability for label, probability in (*face.gender.items(), *face.race.items())},
         "gender": face.label("gender"),
         "race": face.label("race"),
         "detected": face.detected,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from model.batch.rows import probability_column
+
 BOOTSTRAP_DRAWS = 1000
 AGE_BIN_YEARS = 5
 MAX_AGE_BIN = 120
@@ -74,7 +76,9 @@ def summarise(columns: dict[str, np.ndarray], genders: list[str], races: list[st
         age_bins=[f"{start}-{start + AGE_BIN_YEARS - 1}" for start in starts[:-1]],
         age_counts=counts,
         shares={
-            head: expected_counts(np.column_stack([np.asarray(columns[f"p_{label}"], dtype=np.float64)[face] for label in labels]), labels, rng)
+            head: expected_counts(
+                np.column_stack([np.asarray(columns[probability_column(label)], dtype=np.float64)[face] for label in labels]), labels, rng
+            )
             for head, labels in (("gender", genders), ("race", races))
         },
         faces_per_photo=per_photo,
