@@ -50,6 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--head-units", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--gender-weight", type=float, default=1.0, help="weight of the gender loss (age 0.5, race 1.0)")
     parser.add_argument("--ema", type=float, default=0.0, help="momentum of an exponential moving average of the weights; 0 turns it off")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
     parser.add_argument("--cache", type=Path, default=Path(".cache"), help="where decoded arrays and stem features are kept")
@@ -82,9 +83,14 @@ def compile_model(model: keras.Model, args: argparse.Namespace, steps_per_epoch:
             "gender": keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
             "race": keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
         },
-        loss_weights={"age": 0.5, "gender": 1.0, "race": 1.0},
+        loss_weights=loss_weights(args),
         metrics={"age": [mae], "gender": ["accuracy"], "race": ["accuracy"]},
     )
+
+
+def loss_weights(args: argparse.Namespace) -> dict[str, float]:
+    """Age's loss is a cross-entropy over 117 years, several times the others, hence its half weight."""
+    return {"age": 0.5, "gender": args.gender_weight, "race": 1.0}
 
 
 class SelectionError(keras.callbacks.Callback):
@@ -183,6 +189,7 @@ def finetune(args: argparse.Namespace) -> Path:
         "head_units": args.head_units,
         "dropout": args.dropout,
         "ema_momentum": args.ema or None,
+        "loss_weights": loss_weights(args),
     }
     write_config(
         args.out / "config.json",
