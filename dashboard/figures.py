@@ -47,11 +47,11 @@ def photo_figure(image: Image.Image, boxes: list[list[float]]) -> go.Figure:
     figure = go.Figure()
     width, height = photo_size(image)
     figure.add_layout_image(source=image_data_uri(image), x=0, y=0, sizex=width, sizey=height, xref="x", yref="y", layer="below", sizing="stretch")
-    for number, (x, y, width, height) in enumerate(boxes, start=1):
-        figure.add_shape(type="rect", x0=x, y0=y, x1=x + width, y1=y + height, line={"color": FACE_BOX_COLOUR, "width": 3})
+    for number, (left, top, box_width, box_height) in enumerate(boxes, start=1):
+        figure.add_shape(type="rect", x0=left, y0=top, x1=left + box_width, y1=top + box_height, line={"color": FACE_BOX_COLOUR, "width": 3})
         figure.add_annotation(
-            x=x,
-            y=y,
+            x=left,
+            y=top,
             text=f"<b>{number}</b>",
             showarrow=False,
             xanchor="left",

@@ -46,6 +46,13 @@ def test_photo_figure_draws_one_numbered_box_per_face():
     assert figure.layout.shapes[1].x1 == 240 and figure.layout.images[0].source.startswith("data:image/jpeg;base64,")
 
 
+def test_photo_figure_shows_the_whole_photo_whatever_the_boxes():
+    """The axes span the photo, not the last face's box (a loop variable once shadowed the photo's size and zoomed on it)."""
+    figure = photo_figure(Image.new("RGB", (1500, 900)), [[10, 20, 50, 60], [200, 100, 40, 30]])
+    assert tuple(figure.layout.xaxis.range) == (0, 1500) and tuple(figure.layout.yaxis.range) == (900, 0)
+    assert (figure.layout.images[0].sizex, figure.layout.images[0].sizey) == (1500, 900) and figure.layout.height == 312
+
+
 def test_training_tab_shows_each_ensemble_member_under_its_own_heading(tmp_path):
     history = tmp_path / "history.csv"
     history.write_text(
