@@ -57,7 +57,14 @@ def predict_tab() -> html.Div:
                 className="my-2",
             ),
             dcc.Store(id="face-crops", data=[]),
-            dcc.Loading(html.Div(id="prediction-output", className="mt-3"), type="circle", delay_show=100),
+            # Only a new prediction hides the results: an explanation has its own spinner inside its
+            # card, and the card (its Cancel button, its target) must stay usable meanwhile.
+            dcc.Loading(
+                html.Div(id="prediction-output", className="mt-3"),
+                type="circle",
+                delay_show=100,
+                target_components={"prediction-output": "children"},
+            ),
         ]
     )
 

@@ -136,13 +136,16 @@ def test_a_new_explain_request_replaces_one_in_flight(page):
 
 
 def test_cancel_stops_an_explanation_and_hides_itself(page):
-    """Cancel shows only while a map is computed; clicking it leaves a message instead of a map."""
+    """Cancel shows only while a map is computed, and stays in view (the results are not hidden
+    behind the page's prediction spinner); clicking it leaves a message instead of a map."""
     driver, _ = page
     show_the_astronaut_afresh(driver)
     cancel = driver.find_element(By.CSS_SELECTOR, ".face-card .explain-cancel")
     assert not cancel.is_displayed()
     click(driver, By.CSS_SELECTOR, ".face-card .explain-button")
     WebDriverWait(driver, 10, poll_frequency=0.01).until(lambda _: cancel.is_displayed())
+    time.sleep(0.3)  # past the prediction spinner's 100 ms delay, well before a map is ready
+    assert cancel.is_displayed() and driver.find_element(By.CSS_SELECTOR, ".face-card select").is_displayed()
     click(driver, By.CSS_SELECTOR, ".face-card .explain-cancel")
     WebDriverWait(driver, 30).until(lambda d: "Explanation cancelled." in d.find_element(By.CSS_SELECTOR, ".face-card").text)
     assert not driver.find_elements(By.CSS_SELECTOR, ".face-card .explain-overlay")
