@@ -24,7 +24,7 @@ from dashboard.components import alert, graph, upload_zone
 from dashboard.figures import image_data_uri
 from dashboard.security import max_batch_bytes
 from model.batch.inputs import ZIP_SEPARATOR, archive_members
-from model.batch.rows import photo_rows, probability_column
+from model.batch.rows import photo_rows, probability_columns
 from model.batch.summary import summarise, summary_figures
 from model.config import MODEL_DIR, ModelConfig
 from model.decode import ImageError, decode_data_url, refuse_oversize
@@ -180,10 +180,7 @@ def process_batch(set_progress, contents: list[str] | None, filenames: list[str]
             rows.append(row)
             grid.append({"thumbnail": thumbnail, **{column: row.get(column) for column in TABLE_COLUMNS}})
         set_progress((round(100 * done / len(photos)), f"{done} of {len(photos)} photos"))
-    columns = {
-        key: [row.get(key) for row in rows]
-        for key in ("file", "face", "age", "error", *(probability_column(label) for label in (*predictor.config.genders, *predictor.config.races)))
-    }
+    columns = {key: [row.get(key) for row in rows] for key in ("file", "face", "age", "error", *probability_columns(predictor.config))}
     summary = summarise(columns, list(predictor.config.genders), list(predictor.config.races))
     charts = [graph(figure, className=f"batch-{section}-chart") for section, figure in summary_figures(summary, height=260).items()]
     errors = len(summary.errors)

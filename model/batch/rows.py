@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Callable
 
+from model.config import ModelConfig
 from model.decode import ImageError, decode_image
 from model.predictor import FacePrediction, Predictor
 
@@ -12,6 +13,11 @@ from model.predictor import FacePrediction, Predictor
 def probability_column(label: str) -> str:
     """The table's column for one label's probability (``p_male``, ``p_Asian``); every reader of the table names it through this."""
     return f"p_{label}"
+
+
+def probability_columns(config: ModelConfig) -> list[str]:
+    """All probability columns, in the model's own label order: gender's, then race's."""
+    return [probability_column(label) for label in (*config.genders, *config.races)]
 
 
 def face_row(file: str, index: int, face: FacePrediction) -> dict:

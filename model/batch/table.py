@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from model.batch.rows import probability_column
+from model.batch.rows import probability_columns
 from model.config import ModelConfig
 
 
@@ -18,7 +18,7 @@ def schema(config: ModelConfig) -> pa.Schema:
             ("age", pa.float64()),
             ("age_low", pa.int32()),
             ("age_high", pa.int32()),
-            *((probability_column(label), pa.float64()) for label in (*config.genders, *config.races)),
+            *((column, pa.float64()) for column in probability_columns(config)),
             ("gender", pa.string()),
             ("race", pa.string()),
             ("detected", pa.bool_()),
