@@ -29,3 +29,9 @@ TRAINING_CURVES = (
     ("Age MAE (years)", "age_mae", False, ".2f"),
     ("Overall loss", "loss", False, ".3f"),
 )
+AGE_BAND_CHARTS = (
+    # (metrics.json by_age_band column, title, y-axis format): where in life each head is weak
+    ("age_mae", "Age MAE per age band (years)", ".1f"),
+    ("gender_accuracy", "Gender accuracy per age band", ".1%"),
+    ("race_accuracy", "Race accuracy per age band", ".1%"),
+)

@@ -10,7 +10,7 @@ from dash import dcc, html
 
 from dashboard.batch import batch_tab
 from dashboard.components import graph, stat_card, upload_zone
-from dashboard.constants import GENDER_COLOURS, RACE_COLOURS, TRAINING_CURVES
+from dashboard.constants import AGE_BAND_CHARTS, GENDER_COLOURS, RACE_COLOURS, TRAINING_CURVES
 from dashboard.figures import age_histogram, confusion_figure, group_bars, race_by_gender_bars, reliability_figure, shares_pie, training_curve
 from model.artifacts import ModelArtifacts
 from model.calibration import CALIBRATED_HEADS
@@ -115,6 +115,7 @@ def evaluation_tab(metrics: dict) -> html.Div:
         return dbc.Alert("No metrics.json next to the model: run `make evaluate`.", color="warning", className="mt-3")
     by_race = metrics["by_race"]
     by_gender = metrics["by_gender"]
+    by_age_band = metrics["by_age_band"]
     headline = dbc.Row(
         [
             dbc.Col(stat_card("Age MAE", f"{metrics['age_mae']:.2f} years", f"{metrics['age_within_5_years']:.0%} within 5 years"), md=4),
@@ -144,19 +145,15 @@ def evaluation_tab(metrics: dict) -> html.Div:
                 ),
                 lg=6,
             ),
-            dbc.Col(
-                graph(
-                    group_bars(
-                        {band: value for band, value in metrics["age_mae_by_band"].items() if value is not None},
-                        {},
-                        "Age MAE per age band (years)",
-                        ".1f",
-                    )
-                ),
-                lg=6,
-            ),
         ],
         className="g-3",
+    )
+    age_bands = dbc.Row(
+        [
+            dbc.Col(graph(group_bars({band: row[column] for band, row in by_age_band.items()}, {}, title, tick_format)), lg=4)
+            for column, title, tick_format in AGE_BAND_CHARTS
+        ],
+        className="g-3 mt-1",
     )
     calibration = metrics.get("calibration", {})
     reliability = dbc.Row(
@@ -193,6 +190,7 @@ def evaluation_tab(metrics: dict) -> html.Div:
             html.P(f"Shipped model on the {metrics['n_images']:,} faces of the canonical test split.", className="mt-3"),
             headline,
             charts,
+            age_bands,
             html.P(
                 "Calibration: each head's probabilities are divided in log space by a temperature fitted on val, so that a face shown "
                 "with 80% confidence is right about 80% of the time. The diagrams compare the raw and calibrated heads on test.",

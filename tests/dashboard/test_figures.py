@@ -1,7 +1,10 @@
+import json
+
+from dash import dcc
 from PIL import Image
 
 from dashboard.figures import confusion_figure, photo_figure, probability_bars, reliability_figure, training_curve
-from dashboard.layout import network_sentence, training_tab
+from dashboard.layout import evaluation_tab, network_sentence, training_tab
 from model.config import MODEL_DIR
 from model.history import read_history
 from model.predictor import get_predictor
@@ -93,3 +96,13 @@ def test_reliability_figure_draws_both_curves_against_the_diagonal():
     diagonal, raw, calibrated = reliability_figure(before, after, "Gender").data
     assert list(diagonal.x) == [0, 1] and list(raw.y) == [0.7, 0.95] and list(calibrated.x) == [0.75]
     assert raw.marker.size[1] > raw.marker.size[0]  # the bigger bin draws the bigger marker
+
+
+def test_the_evaluation_tab_charts_each_head_per_age_band():
+    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
+    titles = {
+        component.figure.layout.title.text: component.figure for component in evaluation_tab(metrics)._traverse() if isinstance(component, dcc.Graph)
+    }
+    gender = titles["Gender accuracy per age band"].data[0]
+    assert list(gender.x) == list(metrics["by_age_band"]) and list(gender.y) == [row["gender_accuracy"] for row in metrics["by_age_band"].values()]
+    assert {"Age MAE per age band (years)", "Race accuracy per age band"} <= set(titles)

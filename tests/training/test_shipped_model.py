@@ -39,6 +39,8 @@ def test_shipped_tflite_reproduces_metrics_json(test_split):
     assert abs(measured["age_mae"] - recorded["age_mae"]) <= 0.1
     assert abs(measured["gender_accuracy"] - recorded["gender_accuracy"]) <= 0.005
     assert abs(measured["race_accuracy"] - recorded["race_accuracy"]) <= 0.005
+    gender_by_band = {band: row["gender_accuracy"] for band, row in recorded["by_age_band"].items()}
+    assert {band: row["gender_accuracy"] for band, row in measured["by_age_band"].items()} == pytest.approx(gender_by_band, abs=0.005)
     # The served probabilities are the calibrated ones, and calibrated they are on test.
     calibration = recorded["calibration"]
     for head in ("gender", "race"):
