@@ -130,12 +130,17 @@ def evaluation_tab(metrics: dict) -> html.Div:
                 graph(confusion_figure(metrics["confusion"]["gender"]["matrix"], metrics["confusion"]["gender"]["labels"], "Gender confusion")), lg=6
             ),
             dbc.Col(graph(confusion_figure(metrics["confusion"]["race"]["matrix"], metrics["confusion"]["race"]["labels"], "Race confusion")), lg=6),
+        ],
+        className="g-3",
+    )
+    groups = dbc.Row(
+        [
             dbc.Col(
-                graph(group_bars({race: row["race_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Race accuracy per race", ".1%")), lg=6
+                graph(group_bars({race: row["race_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Race accuracy per race", ".1%")), lg=4
             ),
             dbc.Col(
                 graph(group_bars({race: row["gender_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Gender accuracy per race", ".1%")),
-                lg=6,
+                lg=4,
             ),
             dbc.Col(
                 graph(
@@ -143,10 +148,10 @@ def evaluation_tab(metrics: dict) -> html.Div:
                         {gender: row["gender_accuracy"] for gender, row in by_gender.items()}, GENDER_COLOURS, "Gender accuracy per gender", ".1%"
                     )
                 ),
-                lg=6,
+                lg=4,
             ),
         ],
-        className="g-3",
+        className="g-3 mt-1",
     )
     age_bands = dbc.Row(
         [
@@ -190,6 +195,7 @@ def evaluation_tab(metrics: dict) -> html.Div:
             html.P(f"Shipped model on the {metrics['n_images']:,} faces of the canonical test split.", className="mt-3"),
             headline,
             charts,
+            groups,
             age_bands,
             html.P(
                 "Calibration: each head's probabilities are divided in log space by a temperature fitted on val, so that a face shown "
