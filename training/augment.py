@@ -17,12 +17,11 @@ def _as_pixels(x: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
 
 
-def augment(images: tf.Tensor, seed: tf.Tensor, photo_artefacts: bool = False) -> tf.Tensor:
+def augment(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     """Flip, zoom/shift, light, colour, grayscale and blur: what real uploads vary in.
 
     Takes and returns a uint8 batch ``(n, s, s, 3)``; ``seed`` is a ``(2,)`` int tensor so
-    each batch draws its own, reproducible randomness. ``photo_artefacts`` adds a colour cast
-    (each channel x0.85-1.15) and, on half of the faces, JPEG recompression at quality 35-95.
+    each batch draws its own, reproducible randomness.
     """
     n = tf.shape(images)[0]
     size = tf.shape(images)[1]
@@ -47,12 +46,4 @@ def augment(images: tf.Tensor, seed: tf.Tensor, photo_artefacts: bool = False) -
     blur_draw = tf.random.stateless_uniform((n, 1, 1, 1), seeds[6])
     blurred = tf.nn.avg_pool2d(x, ksize=3, strides=1, padding="SAME")
     x = tf.where(blur_draw < 0.15, blurred, x)
-    if not photo_artefacts:
-        return _as_pixels(x)
-    cast_seed, quality_seed, jpeg_seed = tf.unstack(tf.random.experimental.stateless_split(seeds[7], 3))
-    x = x * tf.random.stateless_uniform((n, 1, 1, 3), cast_seed, 0.85, 1.15)
-    pixels = _as_pixels(x)
-    qualities = tf.cast(tf.random.stateless_uniform((n,), quality_seed, 35, 96), tf.int32)
-    recompressed = tf.map_fn(lambda item: tf.image.adjust_jpeg_quality(item[0], item[1]), (pixels, qualities), fn_output_signature=tf.uint8)
-    jpeg_draw = tf.random.stateless_uniform((n, 1, 1, 1), jpeg_seed)
-    return tf.where(jpeg_draw < 0.5, recompressed, pixels)
+    return _as_pixels(x)

@@ -20,14 +20,14 @@ from training.augment import augment
 log = logging.getLogger(__name__)
 
 
-def view_images(images: np.ndarray, view: int, seed: int, batch_size: int = 256, photo_artefacts: bool = False) -> np.ndarray:
+def view_images(images: np.ndarray, view: int, seed: int, batch_size: int = 256) -> np.ndarray:
     """View ``view`` of every face: 0 the face, 1 its mirror, 2+ an augmented copy (``training.augment.augment``)."""
     if view == 0:
         return images
     if view == 1:
         return images[:, :, ::-1]
     batches = [
-        augment(tf.constant(images[start : start + batch_size]), tf.constant([seed + view, start], tf.int32), photo_artefacts).numpy()
+        augment(tf.constant(images[start : start + batch_size]), tf.constant([seed + view, start], tf.int32)).numpy()
         for start in range(0, len(images), batch_size)
     ]
     return np.concatenate(batches)
@@ -41,7 +41,7 @@ def stem_features(stem: keras.Model, images: np.ndarray, batch_size: int = 128) 
     return out
 
 
-def cached_views(stem: keras.Model, images: np.ndarray, views: int, seed: int, path: Path, photo_artefacts: bool = False) -> np.ndarray:
+def cached_views(stem: keras.Model, images: np.ndarray, views: int, seed: int, path: Path) -> np.ndarray:
     """``(views, n, h, w, c)`` float16 feature maps of ``images``, read from ``path`` when it exists.
 
     The file name must say what made it (stem, size, views, seed): the cache never checks.
@@ -53,7 +53,7 @@ def cached_views(stem: keras.Model, images: np.ndarray, views: int, seed: int, p
         path.with_suffix(".partial.npy"), mode="w+", dtype=np.float16, shape=(views, len(images), *stem.output.shape[1:])
     )
     for view in range(views):
-        stored[view] = stem_features(stem, view_images(images, view, seed, photo_artefacts=photo_artefacts))
+        stored[view] = stem_features(stem, view_images(images, view, seed))
         log.info("stem features: view %d of %d (%d faces) -> %s", view + 1, views, len(images), path)
     stored.flush()
     del stored

@@ -51,7 +51,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--head-units", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--gender-weight", type=float, default=1.0, help="weight of the gender loss (age 0.5, race 1.0)")
-    parser.add_argument("--photo-artefacts", action="store_true", help="augmented views also get a colour cast and JPEG recompression")
     parser.add_argument("--ema", type=float, default=0.0, help="momentum of an exponential moving average of the weights; 0 turns it off")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
     parser.add_argument("--cache", type=Path, default=Path(".cache"), help="where decoded arrays and stem features are kept")
@@ -163,10 +162,7 @@ def finetune(args: argparse.Namespace) -> Path:
         train_arrays, val_arrays = (_head(train_arrays, args.limit), _head(val_arrays, args.limit))
     frozen, trainable = faceres.make_model(args.image_size, args.frozen_blocks, args.head_units, args.dropout)
     tag = f"faceres-{args.image_size}px-{args.frozen_blocks}blocks-seed{args.seed}" + (f"-limit{args.limit}" if args.limit else "")
-    views_tag = f"{args.views}views" + ("-artefacts" if args.photo_artefacts else "")
-    train_features = cached_views(
-        frozen, train_arrays.images, args.views, args.seed, args.cache / f"{tag}-train-{views_tag}.npy", args.photo_artefacts
-    )
+    train_features = cached_views(frozen, train_arrays.images, args.views, args.seed, args.cache / f"{tag}-train-{args.views}views.npy")
     val_features = cached_views(frozen, val_arrays.images, 1, args.seed, args.cache / f"{tag}-val.npy")
     batch_size = min(args.batch_size, len(train_arrays))
     train_data = ViewBatches(train_features, targets_of(train_arrays), batch_size, training=True, seed=args.seed)
@@ -193,7 +189,6 @@ def finetune(args: argparse.Namespace) -> Path:
         "head_units": args.head_units,
         "dropout": args.dropout,
         "ema_momentum": args.ema or None,
-        "photo_artefacts": args.photo_artefacts,
         "loss_weights": loss_weights(args),
     }
     write_config(
