@@ -60,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--gender-weight", type=float, default=1.0, help="weight of the gender loss (age 0.5, race 1.0)")
     parser.add_argument("--ema", type=float, default=0.0, help="momentum of an exponential moving average of the weights; 0 turns it off")
+    parser.add_argument(
+        "--init", type=Path, help="start from this fine-tuned face2data.keras instead of the pretrained weights (with --frozen-blocks 0)"
+    )
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
     parser.add_argument("--cache", type=Path, default=Path(".cache"), help="where decoded arrays and stem features are kept")
     parser.add_argument("--seed", type=int, default=1337)
@@ -69,6 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--epochs must be at least 1")
     if not 0 <= args.frozen_blocks < len(faceres.BLOCKS):
         parser.error(f"--frozen-blocks must be between 0 and {len(faceres.BLOCKS) - 1}")
+    if args.init and args.frozen_blocks:
+        parser.error("--init needs --frozen-blocks 0: a cached stem would not match the weights it starts from")
     if args.views < 1:
         parser.error("--views must be at least 1")
     return args
@@ -178,6 +183,8 @@ def finetune(args: argparse.Namespace) -> Path:
         val_data = ViewBatches(val_features, targets_of(val_arrays), batch_size, training=False)
     else:
         trainable = faceres.join(frozen, trainable, 0)  # the first convolution trains too
+        if args.init:
+            faceres.copy_weights(keras.saving.load_model(args.init, compile=False), trainable)
         train_data = FaceBatches(train_arrays.images, targets_of(train_arrays), batch_size, training=True, seed=args.seed)
         val_data = FaceBatches(val_arrays.images, targets_of(val_arrays), batch_size, training=False)
     compile_model(trainable, args, steps_per_epoch=len(train_data))
@@ -203,6 +210,7 @@ def finetune(args: argparse.Namespace) -> Path:
         "dropout": args.dropout,
         "ema_momentum": args.ema or None,
         "loss_weights": loss_weights(args),
+        "init": str(args.init) if args.init else None,
     }
     write_config(
         args.out / "config.json",

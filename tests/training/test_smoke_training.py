@@ -96,6 +96,19 @@ def test_with_no_frozen_blocks_every_layer_trains_and_nothing_is_cached(small_ut
     assert training["frozen_blocks"] == 0 and training["views"] is None
 
 
+def test_a_second_stage_starts_from_the_given_run(trained, small_utkface, datasets, tmp_path):
+    run = fine_tune(
+        small_utkface, datasets, tmp_path / "stage2", "--frozen-blocks", "0", "--init", str(trained / "face2data.keras"), "--learning-rate", "1e-9"
+    )
+    start = keras.saving.load_model(trained / "face2data.keras", compile=False)
+    tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
+    for name in ("conv1", "conv_pw_13", "gender"):
+        np.testing.assert_allclose(np.asarray(tuned.get_layer(name).weights[0]), np.asarray(start.get_layer(name).weights[0]), atol=1e-5)
+    assert json.loads((run / "config.json").read_text())["training"]["init"].endswith("face2data.keras")
+    with pytest.raises(SystemExit):
+        parse_args(["--data", "d", "--split", "s", "--epochs", "1", "--out", "o", "--init", str(trained / "face2data.keras")])
+
+
 def test_export_calibration_and_evaluation_write_what_serving_reads(trained, small_utkface, datasets, tmp_path):
     common = ["--model-dir", str(trained), "--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--cache", str(tmp_path)]
     assert export.main(common) <= export.TOLERANCE
