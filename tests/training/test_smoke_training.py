@@ -86,29 +86,6 @@ def test_the_stem_keeps_its_pretrained_weights_and_the_top_trains(small_utkface,
         assert same != changed, name
 
 
-def test_with_no_frozen_blocks_every_layer_trains_and_nothing_is_cached(small_utkface, datasets, tmp_path):
-    run = fine_tune(small_utkface, datasets, tmp_path / "whole", "--frozen-blocks", "0", "--learning-rate", "1e-2")
-    tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
-    for name in ("conv1", "conv_dw_1", "conv_pw_6", "conv_pw_13"):
-        assert not np.array_equal(np.asarray(tuned.get_layer(name).weights[0]), pretrained_kernel(name)), name
-    assert not list((tmp_path / "cache").glob("faceres-*.npy"))
-    training = json.loads((run / "config.json").read_text())["training"]
-    assert training["frozen_blocks"] == 0 and training["views"] is None
-
-
-def test_a_second_stage_starts_from_the_given_run(trained, small_utkface, datasets, tmp_path):
-    run = fine_tune(
-        small_utkface, datasets, tmp_path / "stage2", "--frozen-blocks", "0", "--init", str(trained / "face2data.keras"), "--learning-rate", "1e-9"
-    )
-    start = keras.saving.load_model(trained / "face2data.keras", compile=False)
-    tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
-    for name in ("conv1", "conv_pw_13", "gender"):
-        np.testing.assert_allclose(np.asarray(tuned.get_layer(name).weights[0]), np.asarray(start.get_layer(name).weights[0]), atol=1e-5)
-    assert json.loads((run / "config.json").read_text())["training"]["init"].endswith("face2data.keras")
-    with pytest.raises(SystemExit):
-        parse_args(["--data", "d", "--split", "s", "--epochs", "1", "--out", "o", "--init", str(trained / "face2data.keras")])
-
-
 def test_export_calibration_and_evaluation_write_what_serving_reads(trained, small_utkface, datasets, tmp_path):
     common = ["--model-dir", str(trained), "--data", str(small_utkface), "--split", str(datasets / "utkface_split.csv"), "--cache", str(tmp_path)]
     assert export.main(common) <= export.TOLERANCE
