@@ -64,18 +64,9 @@ def cached_views(stem: keras.Model, images: np.ndarray, views: int, seed: int, p
 class ViewBatches(keras.utils.PyDataset):
     """Batches of cached feature maps with their targets; each epoch draws one view per face at random."""
 
-    def __init__(
-        self,
-        features: np.ndarray,
-        targets: dict[str, np.ndarray],
-        batch_size: int,
-        training: bool,
-        seed: int = 0,
-        sample_weights: dict[str, np.ndarray] | None = None,
-    ) -> None:
+    def __init__(self, features: np.ndarray, targets: dict[str, np.ndarray], batch_size: int, training: bool, seed: int = 0) -> None:
         super().__init__()
         self.features, self.targets, self.batch_size, self.training = features, targets, batch_size, training
-        self.sample_weights = sample_weights
         self._random = np.random.default_rng(seed)
         self.on_epoch_end()
 
@@ -88,10 +79,7 @@ class ViewBatches(keras.utils.PyDataset):
         count = self.features.shape[1]
         return count // self.batch_size if self.training else -(-count // self.batch_size)
 
-    def __getitem__(self, index: int) -> tuple:
+    def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         rows = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
         batch = np.asarray(self.features[self._views[rows], rows], dtype=np.float32)
-        targets = {name: values[rows] for name, values in self.targets.items()}
-        if self.sample_weights is None:
-            return batch, targets
-        return batch, targets, {name: values[rows] for name, values in self.sample_weights.items()}
+        return batch, {name: values[rows] for name, values in self.targets.items()}

@@ -51,9 +51,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--head-units", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--gender-weight", type=float, default=1.0, help="weight of the gender loss (age 0.5, race 1.0)")
-    parser.add_argument(
-        "--child-gender-weight", type=float, default=1.0, help="weight of the gender loss on faces under 10 years, where most gender errors are"
-    )
     parser.add_argument("--ema", type=float, default=0.0, help="momentum of an exponential moving average of the weights; 0 turns it off")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
     parser.add_argument("--cache", type=Path, default=Path(".cache"), help="where decoded arrays and stem features are kept")
@@ -154,14 +151,6 @@ def targets_of(arrays: SplitArrays) -> dict[str, np.ndarray]:
     return {"age": arrays.age, **{task: np.eye(classes, dtype=np.float32)[getattr(arrays, task)] for task, classes in CLASSES.items()}}
 
 
-def sample_weights_of(arrays: SplitArrays, args: argparse.Namespace) -> dict[str, np.ndarray] | None:
-    """Per-face loss weights: children's gender weighed ``--child-gender-weight`` times (None when 1: every face alike)."""
-    if args.child_gender_weight == 1:
-        return None
-    ones = np.ones(len(arrays.age), np.float32)
-    return {"age": ones, "gender": np.where(arrays.age < 10, args.child_gender_weight, 1.0).astype(np.float32), "race": ones}
-
-
 def finetune(args: argparse.Namespace) -> Path:
     """Run one fine-tuning and return the folder holding its artifacts."""
     started = time.time()
@@ -176,9 +165,7 @@ def finetune(args: argparse.Namespace) -> Path:
     train_features = cached_views(frozen, train_arrays.images, args.views, args.seed, args.cache / f"{tag}-train-{args.views}views.npy")
     val_features = cached_views(frozen, val_arrays.images, 1, args.seed, args.cache / f"{tag}-val.npy")
     batch_size = min(args.batch_size, len(train_arrays))
-    train_data = ViewBatches(
-        train_features, targets_of(train_arrays), batch_size, training=True, seed=args.seed, sample_weights=sample_weights_of(train_arrays, args)
-    )
+    train_data = ViewBatches(train_features, targets_of(train_arrays), batch_size, training=True, seed=args.seed)
     val_data = ViewBatches(val_features, targets_of(val_arrays), batch_size, training=False)
     compile_model(trainable, args, steps_per_epoch=len(train_data))
     best_weights = args.out / "best.weights.h5"
@@ -203,7 +190,6 @@ def finetune(args: argparse.Namespace) -> Path:
         "dropout": args.dropout,
         "ema_momentum": args.ema or None,
         "loss_weights": loss_weights(args),
-        "child_gender_weight": args.child_gender_weight,
     }
     write_config(
         args.out / "config.json",
