@@ -110,6 +110,11 @@ def training_tab(histories: list[dict[str, list[float]]], members: list[dict]) -
     return html.Div([html.P(intro, className="mt-3"), *sections])
 
 
+def metric_bars(groups: dict[str, dict], column: str, colours: dict[str, str], title: str, tick_format: str) -> dbc.Col:
+    """One figure of metrics.json's per-group rows (per race, gender or age band) as a bar per group, a third of the tab wide."""
+    return dbc.Col(graph(group_bars({name: row[column] for name, row in groups.items()}, colours, title, tick_format)), lg=4)
+
+
 def evaluation_tab(metrics: dict) -> html.Div:
     if not metrics:
         return dbc.Alert("No metrics.json next to the model: run `make evaluate`.", color="warning", className="mt-3")
@@ -135,29 +140,14 @@ def evaluation_tab(metrics: dict) -> html.Div:
     )
     groups = dbc.Row(
         [
-            dbc.Col(
-                graph(group_bars({race: row["race_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Race accuracy per race", ".1%")), lg=4
-            ),
-            dbc.Col(
-                graph(group_bars({race: row["gender_accuracy"] for race, row in by_race.items()}, RACE_COLOURS, "Gender accuracy per race", ".1%")),
-                lg=4,
-            ),
-            dbc.Col(
-                graph(
-                    group_bars(
-                        {gender: row["gender_accuracy"] for gender, row in by_gender.items()}, GENDER_COLOURS, "Gender accuracy per gender", ".1%"
-                    )
-                ),
-                lg=4,
-            ),
+            metric_bars(by_race, "race_accuracy", RACE_COLOURS, "Race accuracy per race", ".1%"),
+            metric_bars(by_race, "gender_accuracy", RACE_COLOURS, "Gender accuracy per race", ".1%"),
+            metric_bars(by_gender, "gender_accuracy", GENDER_COLOURS, "Gender accuracy per gender", ".1%"),
         ],
         className="g-3 mt-1",
     )
     age_bands = dbc.Row(
-        [
-            dbc.Col(graph(group_bars({band: row[column] for band, row in by_age_band.items()}, {}, title, tick_format)), lg=4)
-            for column, title, tick_format in AGE_BAND_CHARTS
-        ],
+        [metric_bars(by_age_band, column, {}, title, tick_format) for column, title, tick_format in AGE_BAND_CHARTS],
         className="g-3 mt-1",
     )
     calibration = metrics.get("calibration", {})
