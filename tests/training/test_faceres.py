@@ -75,7 +75,7 @@ def test_joined_network_is_the_stem_followed_by_the_top():
 
 
 def test_tampered_weights_are_refused(tmp_path):
-    for name in ("faceres.json", "faceres.bin"):
+    for name in ("faceres.json", "faceres.bin", "SHA256SUMS"):
         shutil.copy(faceres.PRETRAINED_DIR / name, tmp_path / name)
     data = bytearray((tmp_path / "faceres.bin").read_bytes())
     data[1000] ^= 0xFF
