@@ -135,6 +135,7 @@ class FaceDetector:
         MTCNN's cost grows with pixel count, and faces that matter are still tens of pixels there.
         """
         scale = min(1.0, DETECTION_MAX_SIDE / max(image.size))
+        image.load()  # a lazily opened file decoded by two pyramid threads at once crashes Pillow
         image = image if image.mode == "RGB" else image.convert("RGB")
         small = image if scale == 1.0 else self._shrink(image, (round(image.width * scale), round(image.height * scale)))
         boxes, landmarks = self._detect_boxes(small)

@@ -50,6 +50,13 @@ def test_aligned_flag_skips_detection(fixture_bytes):
     assert face.detected is False and face.box == (0.0, 0.0, 200.0, 200.0)
 
 
+def test_a_photo_opened_lazily_is_read_like_a_decoded_one(fixture_bytes):
+    """``Image.open`` defers decoding; the detector's pyramid threads must not each try to decode it."""
+    expected = [face.to_dict() for face in get_predictor().predict(decode_image(fixture_bytes("group.jpg")))]
+    with Image.open(FIXTURES / "group.jpg") as lazy:
+        assert [face.to_dict() for face in get_predictor().predict(lazy)] == expected
+
+
 def test_predictor_is_safe_to_share_between_threads(fixture_bytes):
     image = decode_image(fixture_bytes("group.jpg"))
     expected = [face.to_dict() for face in get_predictor().predict(image)]
