@@ -51,8 +51,30 @@ def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def align_face(image: Image.Image, face: DetectedFace, template: FaceTemplate) -> Image.Image:
-    """The face as a UTKFace-style crop (square, template size), ready for ``preprocess``."""
+    """The face as a UTKFace-style crop (square, template size), ready for ``preprocess``.
+
+    Pillow's affine warp samples the photo at one point per output pixel, with no low-pass
+    filter, so a face several times the template's size (a close-up phone photo) would come
+    out aliased: hair and skin texture, sensor noise and JPEG blocks folded into coarse
+    speckle that no training crop has. Such a face's region is first shrunk by an integer
+    factor with a box filter (``Image.reduce``), leaving the warp less than a 2x shrink.
+    """
     size = template.size
     forward = np.vstack([similarity_transform(face.landmark_array(), template.landmarks), [0, 0, 1]])
+    factor = int(1 / np.hypot(forward[0, 0], forward[1, 0]))  # photo pixels per crop pixel, rounded down
+    if factor >= 2:
+        image, region = _reduced_region(image, np.linalg.inv(forward), size, factor)
+        forward = forward @ region  # reduced pixels -> photo pixels -> crop pixels
     inverse = np.linalg.inv(forward)  # Pillow maps each output pixel back into the photo
     return image.transform((size, size), Image.Transform.AFFINE, tuple(inverse[:2].ravel()), Image.Resampling.BICUBIC)
+
+
+def _reduced_region(image: Image.Image, inverse: np.ndarray, size: int, factor: int) -> tuple[Image.Image, np.ndarray]:
+    """The part of the photo the crop covers, shrunk ``factor`` times, and the matrix from its pixels to the photo's."""
+    corners = inverse @ np.array([[0, size, 0, size], [0, 0, size, size], [1, 1, 1, 1]])
+    margin = 2 * factor  # the bicubic kernel reaches two pixels beyond a sample
+    left, top = (max(0, int(np.floor(corners[axis].min())) - margin) for axis in (0, 1))
+    right = min(image.width, int(np.ceil(corners[0].max())) + margin)
+    bottom = min(image.height, int(np.ceil(corners[1].max())) + margin)
+    region = np.array([[factor, 0, left], [0, factor, top], [0, 0, 1]], dtype=np.float64)
+    return image.reduce(factor, box=(left, top, right, bottom)), region
