@@ -16,12 +16,12 @@ REPORT ?=
 
 .PHONY: run serve batch benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load robustness compare-peers screenshots clean
 
-# Two installs in one venv: serving (what `make run` needs: the app and SHAP) and, on top, development
-# (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
-$(BIN)/.serving: requirements.txt requirements-explain.txt
+# Two installs in one venv: serving (what `make run` needs: the app, explanations included) and, on top,
+# development (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
+$(BIN)/.serving: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-explain.txt
+	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
 $(BIN)/.batch: $(BIN)/.serving requirements-batch.txt

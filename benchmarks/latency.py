@@ -25,7 +25,7 @@ import psutil
 
 from benchmarks.report import publish
 from support.photos import benchmark_face, benchmark_photos
-from support.server import post, production_server
+from support.server import high_water_mark, post, production_server
 
 STAGES = ("decode_ms", "detect_ms", "align_ms", "predict_ms")
 """The stages the API reports in ``timings_ms``."""
@@ -74,16 +74,6 @@ def network_latency(runs: int) -> list[float]:
         predictor.network.predict(pixels)
         samples.append(1000 * (time.perf_counter() - started))
     return samples
-
-
-def high_water_mark(process: psutil.Process) -> int:
-    """The kernel's own peak RSS of ``process`` (Linux VmHWM), in bytes.
-
-    Exact, where a 50 ms sampler can miss a spike that lasts tens of milliseconds, such as
-    decoding a 12 MP photo.
-    """
-    status = Path(f"/proc/{process.pid}/status").read_text()
-    return next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
 
 
 class MemorySampler(threading.Thread):

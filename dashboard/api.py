@@ -13,7 +13,7 @@ from dashboard.openapi import openapi_document
 from model import __version__
 from model.age import AGE_GROUPS
 from model.decode import ImageError, UnsupportedImageType, decode_image, photo_size
-from model.explain import explain_face, explainer_state, explanations_available
+from model.explain import explain_face, explainer_state
 from model.labels import OUTPUTS
 from model.predictor import get_predictor
 
@@ -66,10 +66,6 @@ def predict() -> tuple[Response, int]:
 def explain() -> tuple[Response, int]:
     """A SHAP attribution map of one output of one face (computed on demand: seconds of CPU, see benchmarks/results.md)."""
     started = time.perf_counter()
-    if not explanations_available():
-        return error_response(
-            501, "explanations_unavailable", "This server was installed without the optional shap package (requirements-explain.txt)."
-        )
     target = request.values.get("target", "gender")
     if target not in OUTPUTS:
         return error_response(400, "invalid_target", f"target must be one of {', '.join(OUTPUTS)}.")
@@ -105,7 +101,6 @@ def model_info() -> tuple[Response, int]:
             "labels": {"gender": list(config.genders), "race": list(config.races)},
             "age_groups": [label for label, _, _ in AGE_GROUPS],
             "metrics": predictor.artifacts.metrics,
-            "explanations": explanations_available(),
             "training": config.raw.get("training", {}),
         }
     ), 200

@@ -21,7 +21,7 @@ from dashboard.callbacks import register_callbacks
 from dashboard.errors import http_error_response
 from dashboard.layout import ASSETS_DIR, make_layout
 from dashboard.security import harden, limit_rate, trust_proxies
-from model.explain import explanations_available, warm_up
+from model.explain import warm_up
 from model.predictor import get_predictor
 
 
@@ -58,14 +58,13 @@ def create_app() -> dash.Dash:
     return app
 
 
-def warm_explanations_in_background() -> threading.Thread | None:
+def warm_explanations_in_background() -> threading.Thread:
     """Start ``model.explain.warm_up`` on a daemon thread, in the process that will serve.
 
-    It runs after gunicorn forks (``post_fork`` in gunicorn.conf.py), not before: importing
-    shap alone takes over a second, which would hold the first prediction back.
+    It runs after gunicorn forks (``post_fork`` in gunicorn.conf.py), not before, so that
+    the explainer's interpreter (about 50 MB) is allocated by the worker that uses it, while
+    the first requests are already being answered.
     """
-    if not explanations_available():
-        return None
     thread = threading.Thread(target=warm_up, args=(get_predictor(),), name="explain-warm-up", daemon=True)
     thread.start()
     return thread

@@ -9,7 +9,6 @@ from dash import dcc, html
 
 from dashboard.constants import AGE_GROUP_COLOURS, GENDER_COLOURS, RACE_COLOURS
 from dashboard.figures import image_data_uri, probability_bars
-from model.explain import explanations_available
 from model.predictor import FacePrediction
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -61,7 +60,7 @@ def face_card(number: int, face: FacePrediction) -> dbc.Card:
                     graph(probability_bars(face.gender, GENDER_COLOURS, "Gender"), className="gender-chart"),
                     graph(probability_bars(face.race, RACE_COLOURS, "Race"), className="race-chart"),
                     graph(probability_bars(face.age_groups, AGE_GROUP_COLOURS, "Age group", sort=False), className="age-chart"),
-                    *([explain_controls(number - 1)] if explanations_available() else []),
+                    explain_controls(number - 1),
                 ]
             ),
         ],

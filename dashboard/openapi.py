@@ -152,7 +152,6 @@ def openapi_document() -> dict:
                         "413": _error(f"Larger than {MAX_BYTES // 2**20} MB or {MAX_PIXELS // 1_000_000} megapixels"),
                         "415": _error("Not a supported image type"),
                         "422": _error("The photo has no face with that index"),
-                        "501": _error("The server was installed without the optional explanation package"),
                         "429": _error("Too many requests from this client (only when rate limiting is on)"),
                     },
                 }
@@ -171,7 +170,7 @@ def openapi_document() -> dict:
                                         "properties": {
                                             "status": {"const": "ok"},
                                             "version": {"type": "string"},
-                                            "explainer": {"enum": ["ready", "warming up", "unavailable"]},
+                                            "explainer": {"enum": ["ready", "warming up"]},
                                         },
                                     }
                                 }

@@ -1,50 +1,43 @@
 """Which parts of the face drove a prediction: SHAP attributions over the aligned face.
 
-SHAP's Partition explainer with an Image masker is model-agnostic: it only calls the LiteRT
-prediction function, so explanations need no TensorFlow. Hidden regions are replaced by a
-blurred copy of the same face (computed with Pillow) rather than by black, so a masked face
-still looks like a face, just without detail, and the map shows where *detail* mattered.
+Partition SHAP (``model.partition_shap``, shap's Partition explainer with its Image masker) is
+model-agnostic: it only calls the LiteRT prediction function, so explanations need no
+TensorFlow. Hidden regions are replaced by a blurred copy of the same face (computed with
+Pillow) rather than by black, so a masked face still looks like a face, just without detail,
+and the map shows where *detail* mattered.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 import threading
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 from PIL import Image, ImageFilter
 
 from model.age import expected_age
 from model.labels import OUTPUTS
+from model.partition_shap import partition_shap_values
 from model.predictor import FacePrediction, Predictor
 from model.runtime import run_padded
-from model.shap_without_numba import import_shap, partition_tree
 
 MAX_EVALS = 250
 """Model evaluations per explanation, chosen by measurement (see ``benchmarks/explain.py``)."""
 SHAP_BATCH = 64
-"""Masked faces SHAP builds at a time (float64, 600 KB each). All 500 at once peaked the process at
-1.4 GB; 64 peaks at 0.75 GB and runs no slower (``benchmarks/explain.py`` measures the time)."""
+"""Masked faces each step of the search builds before it reads their outputs (as shap's ``batch_size``)."""
 EXPLAIN_BATCH = 8
 """Masked faces per network call. One fixed size keeps the explainer's own interpreter allocated
 once (a new batch shape re-allocates every tensor), and 8 runs as fast per face as 64 in a
 tenth of the memory (``benchmarks/explain.py``)."""
 BLUR_RADIUS = 4
 """Gaussian blur (input pixels) of the masked-out regions."""
-METHOD = f"SHAP Partition explainer, Image masker (hidden regions blurred, radius {BLUR_RADIUS} px), max_evals={MAX_EVALS}"
-
-
-def explanations_available() -> bool:
-    """Whether the optional ``shap`` package (requirements-explain.txt) is installed."""
-    return importlib.util.find_spec("shap") is not None
+METHOD = f"Partition SHAP, image partition (hidden regions blurred, radius {BLUR_RADIUS} px), max_evals={MAX_EVALS}"
 
 
 class ExplanationCancelled(Exception):
-    """The explanation's ``cancelled`` event was set: SHAP stopped at its next batch of masked faces."""
+    """The explanation's ``cancelled`` event was set: the search stopped at its next batch of masked faces."""
 
 
 @dataclass
@@ -72,7 +65,7 @@ class FaceExplanation:
 def output_function(predictor: Predictor, face: FacePrediction, target: str, cancelled: threading.Event | None = None):
     """The scalar SHAP explains: expected age, or the probability of the predicted class.
 
-    Each call checks ``cancelled`` first: SHAP calls it once per batch of masked faces, so a
+    Each call checks ``cancelled`` first: the search calls it once per batch of masked faces, so a
     cancelled explanation stops within one batch (tens of milliseconds) and frees the CPU.
     """
     if target not in OUTPUTS:
@@ -94,37 +87,20 @@ def output_function(predictor: Predictor, face: FacePrediction, target: str, can
     def evaluate(images: np.ndarray) -> np.ndarray:
         if cancelled is not None and cancelled.is_set():
             raise ExplanationCancelled
-        batch = np.clip(np.round(images), 0, 255).astype(np.uint8)
-        (values,) = run_padded(lambda faces: [scalar(network.predict(faces))], batch, (EXPLAIN_BATCH,))
+        (values,) = run_padded(lambda faces: [scalar(network.predict(faces))], images, (EXPLAIN_BATCH,))
         return values
 
     return evaluate, label
 
 
 def blurred(pixels: np.ndarray) -> np.ndarray:
-    """The face with its detail removed: what SHAP shows the model for a hidden region."""
-    return np.asarray(Image.fromarray(pixels).filter(ImageFilter.GaussianBlur(BLUR_RADIUS)), dtype=np.float64)
-
-
-@cache
-def _masker_class() -> type:
-    """shap's Image masker, reusing one partition tree per shape (shap is imported here, on first use)."""
-    shap = import_shap()
-
-    class BlurredImage(shap.maskers.Image):
-        def build_partition_tree(self) -> None:
-            self.clustering = partition_tree(tuple(self.input_shape))
-
-    return BlurredImage
+    """The face with its detail removed: what the network is shown for a hidden region."""
+    return np.asarray(Image.fromarray(pixels).filter(ImageFilter.GaussianBlur(BLUR_RADIUS)))
 
 
 def attribution_map(evaluate, pixels: np.ndarray, max_evals: int = MAX_EVALS) -> np.ndarray:
     """SHAP values summed over colour channels: ``(size, size)``."""
-    shap = import_shap()
-    masker = _masker_class()(blurred(pixels), pixels.shape)
-    explainer = shap.Explainer(evaluate, masker, algorithm="partition")
-    values = explainer(pixels[None].astype(np.float64), max_evals=max_evals, batch_size=SHAP_BATCH, silent=True).values
-    return np.asarray(values)[0].sum(axis=-1)
+    return partition_shap_values(evaluate, pixels, blurred(pixels), max_evals, SHAP_BATCH).sum(axis=-1)
 
 
 def overlay_image(face: Image.Image, grid: np.ndarray, size: int = 200) -> Image.Image:
@@ -144,22 +120,18 @@ _warm = threading.Event()
 
 
 def warm_up(predictor: Predictor) -> None:
-    """Import shap, build the partition tree for this model's faces and allocate the explainer's network: about 2 s, once per process.
+    """Allocate the explainer's network (its own LiteRT interpreter, batch 8), once per process.
 
     Serving runs it on a background thread as soon as the process starts serving, so that
-    neither the first prediction nor, usually, the first explanation waits for it.
+    the first explanation does not pay for it.
     """
     size = predictor.config.input_size
-    _masker_class()
-    partition_tree((size, size, 3))
     predictor.artifacts.explainer_network.predict(np.zeros((EXPLAIN_BATCH, size, size, 3), np.uint8))
     _warm.set()
 
 
 def explainer_state() -> str:
-    """``ready`` once this process has warmed up or explained a face, ``warming up`` before, ``unavailable`` without shap."""
-    if not explanations_available():
-        return "unavailable"
+    """``ready`` once this process has warmed up or explained a face, ``warming up`` before."""
     return "ready" if _warm.is_set() else "warming up"
 
 
@@ -170,6 +142,6 @@ def explain_face(
     evaluate, label = output_function(predictor, face, target, cancelled)
     pixels = predictor.face_pixels(face)
     grid = attribution_map(evaluate, pixels, max_evals)
-    value = float(evaluate(pixels[None].astype(np.float64))[0])
+    value = float(evaluate(pixels[None])[0])
     _warm.set()
     return FaceExplanation(target=target, output_label=label, output_value=value, grid=grid, overlay=overlay_image(face.crop, grid))

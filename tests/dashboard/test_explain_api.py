@@ -38,12 +38,3 @@ def test_explain_refuses_bad_parameters(client, fixture_bytes):
     response = post_explain(client, fixture_bytes, face="3")
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "no_such_face"
     assert post_explain(client, fixture_bytes, photo="chelsea.png").status_code == 422
-
-
-def test_without_shap_explain_answers_501_and_the_rest_still_works(client, fixture_bytes, monkeypatch):
-    import dashboard.api
-
-    monkeypatch.setattr(dashboard.api, "explanations_available", lambda: False)
-    response = post_explain(client, fixture_bytes)
-    assert response.status_code == 501 and response.get_json()["error"]["code"] == "explanations_unavailable"
-    assert client.post("/api/v1/predict", data=fixture_bytes("astronaut.png"), content_type="image/png").status_code == 200

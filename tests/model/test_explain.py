@@ -35,7 +35,7 @@ def test_masking_the_most_attributed_pixels_moves_the_output_more_than_random(da
         chance = np.zeros(grid.size, bool)
         chance[rng.choice(grid.size, count, replace=False)] = True
         candidates = [np.where(mask.reshape(grid.shape)[..., None], hidden, pixels) for mask in (top, chance)]
-        original, masked_top, masked_random = evaluate(np.stack([pixels.astype(np.float64), *candidates]))
+        original, masked_top, masked_random = evaluate(np.stack([pixels, *candidates]))
         top_changes.append(abs(original - masked_top))
         random_changes.append(abs(original - masked_random))
         if len(top_changes) == FACES:
