@@ -70,7 +70,8 @@ def main() -> int:
         if explained["face"]["gender"]["label"] != faces[0]["gender"]["label"] or not explained["grid"]:
             print("the explanation is wrong", file=sys.stderr)
             return 1
-        processes = [server.process, *psutil.Process(server.process.pid).children(recursive=True)]
+        master = psutil.Process(server.process.pid)
+        processes = [master, *master.children(recursive=True)]
         memory = [(process.pid, process.memory_full_info(), high_water_mark(process)) for process in processes]
     total_pss = sum(info.pss for _, info, _ in memory) / 2**20
     worker_peak = max(peak for pid, _, peak in memory if pid != server.process.pid) / 2**20
