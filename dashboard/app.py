@@ -62,7 +62,7 @@ def warm_explanations_in_background() -> threading.Thread:
     """Start ``model.explain.warm_up`` on a daemon thread, in the process that will serve.
 
     It runs after gunicorn forks (``post_fork`` in gunicorn.conf.py), not before, so that
-    the explainer's interpreter (about 50 MB) is allocated by the worker that uses it, while
+    the explainer's interpreter (about 40 MB) is allocated by the worker that uses it, while
     the first requests are already being answered.
     """
     thread = threading.Thread(target=warm_up, args=(get_predictor(),), name="explain-warm-up", daemon=True)

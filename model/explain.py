@@ -27,10 +27,11 @@ MAX_EVALS = 250
 """Model evaluations per explanation, chosen by measurement (see ``benchmarks/explain.py``)."""
 SHAP_BATCH = 64
 """Masked faces each step of the search builds before it reads their outputs (as shap's ``batch_size``)."""
-EXPLAIN_BATCH = 8
+EXPLAIN_BATCH = 4
 """Masked faces per network call. One fixed size keeps the explainer's own interpreter allocated
-once (a new batch shape re-allocates every tensor), and 8 runs as fast per face as 64 in a
-tenth of the memory (``benchmarks/explain.py``)."""
+once (a new batch shape re-allocates every tensor). On 2 cores an explanation takes as long at
+4 as at 8 or 64 (about 1.0-1.2 s each), and the interpreter holds 37 MB instead of 48 MB at 8:
+the worker's memory is the budget that binds (``make deploy-check``)."""
 BLUR_RADIUS = 4
 """Gaussian blur (input pixels) of the masked-out regions."""
 METHOD = f"Partition SHAP, image partition (hidden regions blurred, radius {BLUR_RADIUS} px), max_evals={MAX_EVALS}"
@@ -120,7 +121,7 @@ _warm = threading.Event()
 
 
 def warm_up(predictor: Predictor) -> None:
-    """Allocate the explainer's network (its own LiteRT interpreter, batch 8), once per process.
+    """Allocate the explainer's network (its own LiteRT interpreter, batch 4), once per process.
 
     Serving runs it on a background thread as soon as the process starts serving, so that
     the first explanation does not pay for it.

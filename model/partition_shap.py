@@ -10,7 +10,8 @@ a node has not handed down stays spread evenly over its pixels. The result is th
 Why not the shap package itself: importing it loads numba, llvmlite, scipy, scikit-learn
 and pandas, about 320 MB of memory and 1.6 s in every server process, for a search whose
 regions here are plain boxes of an array. A box is a pair of corners, so a node's pixels are
-one slice, the tree never needs to be built, and the map is a sum of a few hundred boxes.
+one slice, the tree never needs to be built, a node's context is the few boxes shown around
+it (not a mask of the whole image per node), and the map is a sum of a few hundred boxes.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def size(region: Region) -> int:
 
 @dataclass
 class _Node:
-    shown: np.ndarray
-    """The context: which values are shown while this region is hidden (bool, the image's shape)."""
+    shown: tuple[Region, ...]
+    """The context: the regions shown while this one is hidden."""
     without: float
     """The output with the context shown and the region hidden."""
     with_: float
@@ -71,10 +72,9 @@ def partition_shap_values(
     if image.shape != background.shape or image.ndim != 3:
         raise ValueError(f"image and background must share one (height, width, channels) shape, got {image.shape} and {background.shape}")
     values = np.zeros(image.shape, np.float64)
-    nothing = np.zeros(image.shape, bool)
     without, with_ = (float(output) for output in evaluate(np.stack([background, image])))
     tie = itertools.count()  # shap breaks ties at random; first come, first served keeps maps reproducible
-    queue = [(0.0, next(tie), _Node(nothing, without, with_, tuple((0, length) for length in image.shape), 1.0))]
+    queue = [(0.0, next(tie), _Node((), without, with_, tuple((0, length) for length in image.shape), 1.0))]
     evals, budget = 0, max_evals - 2
 
     def credit(node: _Node) -> None:
@@ -88,13 +88,13 @@ def partition_shap_values(
                 credit(node)
                 continue
             left, right = halves(node.region)
-            shown_left, shown_right = node.shown.copy(), node.shown.copy()
-            shown_left[slices(left)] = True
-            shown_right[slices(right)] = True
-            steps.append((node, left, right, shown_left, shown_right))
+            steps.append((node, left, right, (*node.shown, left), (*node.shown, right)))
         if not steps:
             continue
-        masks = np.stack([mask for step in steps for mask in step[3:]])
+        masks = np.zeros((2 * len(steps), *image.shape), bool)
+        for mask, shown in zip(masks, (shown for step in steps for shown in step[3:]), strict=True):
+            for region in shown:
+                mask[slices(region)] = True
         outputs = evaluate(np.where(masks, image, background)).astype(np.float64)
         evals += len(masks)
         for (node, left, right, shown_left, shown_right), with_left, with_right in zip(steps, outputs[0::2], outputs[1::2], strict=True):
