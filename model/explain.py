@@ -30,7 +30,7 @@ SHAP_BATCH = 64
 EXPLAIN_BATCH = 4
 """Masked faces per network call. One fixed size keeps the explainer's own interpreter allocated
 once (a new batch shape re-allocates every tensor). On 2 cores an explanation takes as long at
-4 as at 8 or 64 (about 1.0-1.2 s each), and the interpreter holds 37 MB instead of 48 MB at 8:
+4 as at 8 (1.0-1.2 s each, two runs of each), and the interpreter holds 37 MB instead of 48 MB:
 the worker's memory is the budget that binds (``make deploy-check``)."""
 BLUR_RADIUS = 4
 """Gaussian blur (input pixels) of the masked-out regions."""
