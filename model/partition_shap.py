@@ -28,7 +28,7 @@ Region = tuple[tuple[int, int], ...]
 
 
 def halves(region: Region) -> tuple[Region, Region]:
-    """The two halves shap's Image masker splits a region into: along the first axis if it is the widest, else the second, else the third."""
+    """The two halves shap's Image masker splits a region into: along the first axis if it is at least as wide as the second (and wider than 1), else the second if wider than 1, else the third."""
     widths = [stop - start for start, stop in region]
     axis = 0 if widths[0] >= widths[1] and widths[0] > 1 else 1 if widths[1] > 1 else 2
     start, stop = region[axis]
