@@ -94,7 +94,7 @@ class Predictor:
         batch = np.stack([preprocess(crop, self.config.input_size) for crop in crops])  # as face_pixels()
         timings["align_ms"] = round(1000 * (time.perf_counter() - started), 1)
         started = time.perf_counter()
-        outputs = self.network.predict(batch)
+        outputs = self._read_faces(batch)
         timings["predict_ms"] = round(1000 * (time.perf_counter() - started), 1)
         whole = DetectedFace(box=(0.0, 0.0, float(image.width), float(image.height)), score=None, landmarks={})
         scale = photo_scale(image)  # boxes in the photo's own pixels, however it was decoded
@@ -102,6 +102,17 @@ class Predictor:
             self._face(face.scaled(scale), crop, outputs, index, detected=bool(faces))
             for index, (face, crop) in enumerate(zip(faces or [whole], crops, strict=True))
         ]
+
+    def _read_faces(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """The network's outputs for each face, one face per call.
+
+        LiteRT keeps the memory of the largest batch an interpreter has run: a photo of 30
+        faces read as one batch would hold 80 MB more than batch 1 for the rest of the process
+        (measured). One face at a time keeps the network at batch 1, never re-allocated, for
+        under 1 ms more per face (4.3 ms against 3.6 in a batch of 7).
+        """
+        outputs = [self.network.predict(face[None]) for face in batch]
+        return {name: np.concatenate([output[name] for output in outputs]) for name in outputs[0]}
 
     def face_pixels(self, face: FacePrediction) -> np.ndarray:
         """The network input of a predicted face: its aligned crop, preprocessed."""

@@ -6,8 +6,9 @@ import skimage.data
 from PIL import Image
 
 from model.align import FaceTemplate, align_face, similarity_transform
+from model.config import MODEL_DIR
 from model.decode import decode_image, photo_scale, photo_size
-from model.detect import LANDMARK_NAMES, FaceDetector, _patches
+from model.detect import BAND_ROWS, LANDMARK_NAMES, FaceDetector, _bands, _Network, _patches, _read_level
 from model.predictor import get_predictor
 from support import FIXTURES
 from support.photos import PHONE, benchmark_photos
@@ -166,3 +167,16 @@ def test_the_two_core_downscale_is_pillows_box_resize_to_the_pixel(size):
     image = Image.fromarray(np.random.default_rng(sum(size)).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
     target = (round(size[0] * 960 / max(size)), round(size[1] * 960 / max(size)))
     assert np.array_equal(np.asarray(DETECTOR._shrink(image, target)), np.asarray(image.resize(target, Image.Resampling.BOX)))
+
+
+@pytest.mark.parametrize("height", [12, 13, BAND_ROWS, BAND_ROWS + 1, 137, 272, 384, 385, 576, 577])
+def test_pnet_bands_read_what_the_whole_level_reads(height):
+    """P-Net reads tall levels in bands (one shape per level); its outputs must be the whole level's, to the bit."""
+    level = np.random.default_rng(height).uniform(-1, 1, (1, height, 41, 3)).astype(np.float32)
+    whole = _Network((MODEL_DIR / "detector" / "pnet.tflite").read_bytes(), threads=1)(level)
+    bands = _bands(height)
+    assert len({rows for _, rows, _ in bands}) == 1 and all(start % 2 == 0 for start, _, _ in bands)
+    assert height <= BAND_ROWS or max(rows for _, rows, _ in bands) <= BAND_ROWS + 1
+    read = _read_level(_Network((MODEL_DIR / "detector" / "pnet.tflite").read_bytes(), threads=1), level)
+    for banded, output in zip(read, whole, strict=True):
+        assert np.array_equal(banded, output)
