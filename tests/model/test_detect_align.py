@@ -8,7 +8,7 @@ from PIL import Image
 from model.align import FaceTemplate, align_face, similarity_transform
 from model.config import MODEL_DIR
 from model.decode import decode_image, photo_scale, photo_size
-from model.detect import BAND_ROWS, LANDMARK_NAMES, FaceDetector, _bands, _Network, _patches, _read_level
+from model.detect import BAND_ROWS, LANDMARK_NAMES, NMS_BLOCK, FaceDetector, _bands, _Network, _nms, _patches, _read_level
 from model.predictor import get_predictor
 from support import FIXTURES
 from support.photos import PHONE, benchmark_photos
@@ -180,3 +180,29 @@ def test_pnet_bands_read_what_the_whole_level_reads(height):
     read = _read_level(_Network((MODEL_DIR / "detector" / "pnet.tflite").read_bytes(), threads=1), level)
     for banded, output in zip(read, whole, strict=True):
         assert np.array_equal(banded, output)
+
+
+def _overlap_ratio(box, other, method):
+    (x1, y1, x2, y2), (ox1, oy1, ox2, oy2) = box[:4], other[:4]
+    overlap = max(0.0, min(x2, ox2) - max(x1, ox1)) * max(0.0, min(y2, oy2) - max(y1, oy1))
+    area, other_area = (x2 - x1) * (y2 - y1), (ox2 - ox1) * (oy2 - oy1)
+    return overlap / max(min(area, other_area) if method == "min" else area + other_area - overlap, 1e-9)
+
+
+def _greedy_nms(boxes, threshold, method):
+    """The textbook loop, box by box: keep the best remaining box, drop what it overlaps too much."""
+    remaining, keep = sorted(range(len(boxes)), key=lambda index: -boxes[index, 4]), []
+    while remaining:
+        best = remaining.pop(0)
+        keep.append(best)
+        remaining = [other for other in remaining if _overlap_ratio(boxes[best], boxes[other], method) <= threshold]
+    return keep
+
+
+@pytest.mark.parametrize(("threshold", "method"), [(0.5, "union"), (0.7, "union"), (0.7, "min")])
+def test_nms_keeps_what_the_greedy_loop_keeps(threshold, method):
+    rng = np.random.default_rng(7)
+    for count in (0, 1, 5, 60, NMS_BLOCK + 45):
+        corners = rng.uniform(0, 300, (count, 2))
+        boxes = np.column_stack([corners, corners + rng.uniform(1, 90, (count, 2)), rng.permutation(count) / max(count, 1)])
+        assert list(_nms(boxes, threshold, method)) == _greedy_nms(boxes, threshold, method)
