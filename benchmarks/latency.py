@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import statistics
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -76,33 +75,26 @@ def network_latency(runs: int) -> list[float]:
     return samples
 
 
-class MemorySampler(threading.Thread):
-    """Every 50 ms: the largest single-process peak RSS, and the PSS of the whole process tree.
+class ServerMemory:
+    """The largest single-process peak RSS, and the largest PSS of the whole process tree at the moments it is read.
 
     PSS counts pages shared after gunicorn's fork once, as the dyno's memory limit does;
-    summing RSS over master and worker would count the preloaded model twice. PSS has no
-    kernel high-water mark, so its peak is sampled and can miss short spikes.
+    summing RSS over master and worker would count the preloaded model twice. Reading PSS
+    makes the kernel walk every page table: about 11 ms of CPU per reading of this server, so
+    sampled every 50 ms it took a tenth of the two cores from the requests being timed. It is
+    read between photos instead; the peak RSS is the kernel's own high-water mark, which
+    misses nothing.
     """
 
     def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
         self.process = psutil.Process(pid)
         self.peak_rss = 0
         self.peak_pss = 0
-        self.running = True
 
-    def sample(self) -> tuple[int, int]:
+    def read(self) -> None:
         running = [process for process in (self.process, *self.process.children(recursive=True)) if process.is_running()]
-        return max(map(high_water_mark, running)), sum(process.memory_full_info().pss for process in running)
-
-    def run(self) -> None:
-        while self.running:
-            try:
-                rss, pss = self.sample()
-                self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
-            except (psutil.Error, OSError):  # a process that exited between listing and reading
-                pass
-            time.sleep(0.05)
+        self.peak_rss = max(self.peak_rss, *map(high_water_mark, running))
+        self.peak_pss = max(self.peak_pss, sum(process.memory_full_info().pss for process in running))
 
 
 def wait_for_warm_explainer(url: str, timeout: float = 120) -> None:
@@ -114,34 +106,30 @@ def wait_for_warm_explainer(url: str, timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
-def http_latency(photos: dict[str, bytes], runs: int) -> tuple[dict[str, list[float]], dict[str, dict[str, float]], float, MemorySampler]:
-    """Per-photo samples, the server's median time per stage for each photo, cold start in seconds, and the memory sampler.
+def http_latency(photos: dict[str, bytes], runs: int) -> tuple[dict[str, list[float]], dict[str, dict[str, float]], float, ServerMemory]:
+    """Per-photo samples, the server's median time per stage for each photo, cold start in seconds, and the server's memory.
 
     Timing starts once the worker's explainer warm-up is over: that background work would
     otherwise share the cores with the first requests.
     """
     with production_server() as server:
-        sampler = MemorySampler(server.process.pid)
-        sampler.start()
+        memory = ServerMemory(server.process.pid)
         url = f"{server.url}/api/v1/predict"
         post(url, next(iter(photos.values())))
         cold_start = time.perf_counter() - server.started
         wait_for_warm_explainer(server.url)
         timings, stages = {}, {}
-        try:
-            for name, data in photos.items():
-                post(url, data)
-                samples, reported = [], []
-                for _ in range(runs):
-                    began = time.perf_counter()
-                    reported.append(json.loads(post(url, data))["timings_ms"])
-                    samples.append(1000 * (time.perf_counter() - began))
-                timings[name] = samples
-                stages[name] = {stage: statistics.median(report[stage] for report in reported) for stage in STAGES}
-            time.sleep(0.2)
-        finally:
-            sampler.running = False
-        return timings, stages, cold_start, sampler
+        for name, data in photos.items():
+            post(url, data)
+            samples, reported = [], []
+            for _ in range(runs):
+                began = time.perf_counter()
+                reported.append(json.loads(post(url, data))["timings_ms"])
+                samples.append(1000 * (time.perf_counter() - began))
+            timings[name] = samples
+            stages[name] = {stage: statistics.median(report[stage] for report in reported) for stage in STAGES}
+            memory.read()
+        return timings, stages, cold_start, memory
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -168,7 +156,7 @@ def main(argv: list[str] | None = None) -> str:
         f"- The shipped network alone, per face (LiteRT, 2 threads, one face per call, {10 * args.runs} calls): median {statistics.median(network):.1f} ms (budget 25 ms)",
         f"- Cold start (gunicorn process start to the first prediction answered): {cold_start:.2f} s",
         f"- Peak RSS of the serving process (the gunicorn worker; kernel high-water mark): {memory.peak_rss / 2**20:.0f} MB",
-        f"- Peak PSS of the whole server (master + worker, shared pages counted once; sampled every 50 ms): {memory.peak_pss / 2**20:.0f} MB",
+        f"- Peak PSS of the whole server (master + worker, shared pages counted once; read after each photo's runs): {memory.peak_pss / 2**20:.0f} MB",
         f"- Median of all REST timings: {statistics.median([value for samples in http.values() for value in samples]):.0f} ms",
     ]
     return publish("Latency, cold start and memory", "python -m benchmarks.latency (make benchmark)", lines)

@@ -29,21 +29,26 @@ def high_water_mark(process: psutil.Process) -> int:
     return next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
 
 
+def minor_faults(process: psutil.Process) -> int:
+    """The process's minor page faults so far (field 10 of Linux's /proc/PID/stat): pages the kernel had to map in."""
+    return int(Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def procfile_web_line() -> str:
+def procfile_web_line(root: Path = ROOT) -> str:
     """The Procfile's ``web:`` command, as written there."""
-    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    line = next(line for line in (root / "Procfile").read_text().splitlines() if line.startswith("web:"))
     return line.removeprefix("web:").strip()
 
 
-def web_command(port: int) -> list[str]:
+def web_command(port: int, root: Path = ROOT) -> list[str]:
     """The Procfile's ``web:`` command with ``$PORT`` filled in."""
-    return shlex.split(procfile_web_line().replace("$PORT", str(port)))
+    return shlex.split(procfile_web_line(root).replace("$PORT", str(port)))
 
 
 def post(url: str, data: bytes, content_type: str = "image/jpeg", timeout: float = 120) -> bytes:
@@ -62,8 +67,8 @@ class RunningServer:
 
 
 @contextmanager
-def production_server(environment: dict[str, str] | None = None, bin_dir: str | None = None) -> Iterator[RunningServer]:
-    """Start the Procfile's ``web`` command and yield once it listens; stop it on exit.
+def production_server(environment: dict[str, str] | None = None, bin_dir: str | None = None, root: Path = ROOT) -> Iterator[RunningServer]:
+    """Start the Procfile's ``web`` command in ``root`` (a checkout) and yield once it listens; stop it on exit.
 
     ``bin_dir`` is where its ``gunicorn`` is found (default: beside this interpreter, so the
     venv's, activated or not).
@@ -72,7 +77,7 @@ def production_server(environment: dict[str, str] | None = None, bin_dir: str | 
     path = f"{bin_dir or os.path.dirname(sys.executable)}:{os.environ['PATH']}"
     env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "PATH": path, **(environment or {})}
     started = time.perf_counter()
-    process = subprocess.Popen(web_command(port), cwd=ROOT, env=env)
+    process = subprocess.Popen(web_command(port, root), cwd=root, env=env)
     try:
         while True:
             try:
