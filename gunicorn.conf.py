@@ -19,8 +19,7 @@ def keep_freed_memory() -> None:
     worker. With both thresholds fixed high the faults fall to 10-80 per request (`make
     benchmark-against` counts them). Peak memory is no higher (`make benchmark`'s worker peak:
     262 MB against 287 in two runs): the same blocks are reused, only no longer returned between
-    requests. The forked worker inherits the settings. Not glibc
-    (macOS, musl): nothing to do.
+    requests. The forked worker inherits the settings. Not glibc (macOS, musl): nothing to do.
     """
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt

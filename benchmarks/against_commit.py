@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> str:
                 before, now = measure(checkout, photo, args.runs), measure(ROOT, photo, args.runs)
                 ratios.append(now[0] / before[0])
                 rows.append(
-                    f"| {round_} | {before[0]:.1f} / {before[1]:.1f} / {before[2]:.0f} | {now[0]:.1f} / {now[1]:.1f} / {now[2]:.0f} | {now[0] / before[0]:.2f} |"
+                    f"| {round_} | {before[0]:.1f} / {before[1]:.1f} / {before[2]:.0f} | {now[0]:.1f} / {now[1]:.1f} / {now[2]:.0f} | {ratios[-1]:.2f} |"
                 )
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, check=True)

@@ -45,9 +45,9 @@ BAND_ROWS = 96
 P-Net is fully convolutional with one 2x2 pooling, so its output row r depends on input rows
 2r..2r+11 only: bands that start on even rows give the very numbers the whole level gives
 (tested). An interpreter holds memory in proportion to its input, so a level's costs a
-quarter of what the whole 576x384 first level of a 1 MP photo held (44 MB), and a worker's peak
-RSS falls by about 70 MB (``make benchmark``); detection is as fast (a band's tensors stay in
-the caches, which pays for the overlap).
+quarter of what the whole 576x384 first level of a 1 MP photo held (44 MB); over the benchmark
+photos a process's peak RSS fell from 316 MB to 232 MB (docs/detector.md). Detection is as
+fast: a band's tensors stay in the caches, which pays for the overlap.
 """
 NMS_BLOCK = 256
 """Rows of the pairwise overlaps that non-maximum suppression computes at a time (``_nms``)."""
@@ -257,11 +257,11 @@ def _bands(height: int) -> list[tuple[int, int, int]]:
     """How P-Net reads a level ``height`` rows tall: ``(first row, rows, output rows kept)`` per band, top to bottom.
 
     The fewest bands of at most about ``BAND_ROWS`` rows, spread evenly and all of one height,
-    so the level's interpreter allocates once per photo size, as for the whole level. A band keeps the output rows up to where the
-    next one starts; an output row needs 12 input rows, so bands overlap by at least 10. The last
-    band ends on the level's last row, as the whole level does, because with an odd height
-    P-Net's pooling reads a last half window there; with every band starting on an even row,
-    a level of odd height gets bands of odd height.
+    so the level's interpreter allocates once per photo size, as for the whole level. A band
+    keeps the output rows up to where the next one starts; an output row needs 12 input rows,
+    so bands overlap by at least 10. The last band ends on the level's last row, as the whole
+    level does, because with an odd height P-Net's pooling reads a last half window there; with
+    every band starting on an even row, a level of odd height gets bands of odd height.
     """
     outputs = (height - 1) // 2 - 4  # P-Net's output rows for the whole level
     count = max(1, math.ceil((height - 10) / (BAND_ROWS - 10)))

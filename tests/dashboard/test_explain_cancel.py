@@ -6,7 +6,7 @@ import pytest
 
 from dashboard.inflight import InFlight
 from model.decode import decode_image
-from model.explain import ExplanationCancelled, explain_face
+from model.explain import EXPLAIN_BATCH, SHAP_BATCH, ExplanationCancelled, explain_face
 from model.predictor import get_predictor
 
 
@@ -30,7 +30,7 @@ def test_a_cancelled_explanation_stops_at_its_next_batch(fixture_bytes):
             explain_face(predictor, face, "gender", cancelled=cancelled)
     finally:
         del network.predict
-    assert 3 <= len(batches) <= 3 + 8  # stopped within one of SHAP's batches (64 faces, 8 per network call), of ~32 calls
+    assert 3 <= len(batches) <= 3 + SHAP_BATCH // EXPLAIN_BATCH  # stopped within one of SHAP's batches, of ~63 network calls
 
 
 def test_a_new_request_cancels_the_one_it_replaces_and_cancel_reaches_the_latest():
