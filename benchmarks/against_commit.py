@@ -17,8 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
 from benchmarks.latency import machine
 from benchmarks.report import publish
 from support import ROOT
@@ -34,7 +32,7 @@ def measure(root: Path, photo: bytes, runs: int) -> tuple[float, float, float]:
         url = f"{server.url}/api/v1/predict"
         for _ in range(WARM_UP):
             post(url, photo)
-        (worker,) = psutil.Process(server.process.pid).children()
+        worker = server.worker()
         faults = minor_faults(worker)
         samples, detect = [], []
         for _ in range(runs):

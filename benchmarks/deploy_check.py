@@ -19,8 +19,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import psutil
-
 from support.photos import PORTRAIT, benchmark_photos
 from support.server import high_water_mark, post, production_server
 
@@ -70,9 +68,7 @@ def main() -> int:
         if explained["face"]["gender"]["label"] != faces[0]["gender"]["label"] or not explained["grid"]:
             print("the explanation is wrong", file=sys.stderr)
             return 1
-        master = psutil.Process(server.process.pid)
-        processes = [master, *master.children(recursive=True)]
-        memory = [(process.pid, process.memory_full_info(), high_water_mark(process)) for process in processes]
+        memory = [(process.pid, process.memory_full_info(), high_water_mark(process)) for process in server.processes()]
     total_pss = sum(info.pss for _, info, _ in memory) / 2**20
     worker_peak = max(peak for pid, _, peak in memory if pid != server.process.pid) / 2**20
     figures = {"venv_mib": added / 2**20, "first_answer_s": first_answer, "total_pss_mib": total_pss, "worker_peak_rss_mib": worker_peak}

@@ -24,7 +24,7 @@ import psutil
 
 from benchmarks.report import publish
 from support.photos import benchmark_face, benchmark_photos
-from support.server import high_water_mark, post, production_server
+from support.server import RunningServer, high_water_mark, post, production_server
 
 STAGES = ("decode_ms", "detect_ms", "align_ms", "predict_ms")
 """The stages the API reports in ``timings_ms``."""
@@ -86,13 +86,13 @@ class ServerMemory:
     misses nothing.
     """
 
-    def __init__(self, pid: int) -> None:
-        self.process = psutil.Process(pid)
+    def __init__(self, server: RunningServer) -> None:
+        self.server = server
         self.peak_rss = 0
         self.peak_pss = 0
 
     def read(self) -> None:
-        running = [process for process in (self.process, *self.process.children(recursive=True)) if process.is_running()]
+        running = [process for process in self.server.processes() if process.is_running()]
         self.peak_rss = max(self.peak_rss, *map(high_water_mark, running))
         self.peak_pss = max(self.peak_pss, sum(process.memory_full_info().pss for process in running))
 
@@ -113,7 +113,7 @@ def http_latency(photos: dict[str, bytes], runs: int) -> tuple[dict[str, list[fl
     otherwise share the cores with the first requests.
     """
     with production_server() as server:
-        memory = ServerMemory(server.process.pid)
+        memory = ServerMemory(server)
         url = f"{server.url}/api/v1/predict"
         post(url, next(iter(photos.values())))
         cold_start = time.perf_counter() - server.started

@@ -14,18 +14,16 @@ import threading
 import time
 
 import numpy as np
-import psutil
 
 from benchmarks.latency import machine, wait_for_warm_explainer
 from benchmarks.report import publish
 from support.photos import CROP, PORTRAIT, benchmark_photos
-from support.server import post, procfile_web_line, production_server
+from support.server import RunningServer, post, procfile_web_line, production_server
 
 
-def server_memory(pid: int) -> tuple[float, float]:
+def server_memory(server: RunningServer) -> tuple[float, float]:
     """(worker RSS, whole-server PSS) in MiB."""
-    processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    infos = [process.memory_full_info() for process in processes]
+    infos = [process.memory_full_info() for process in server.processes()]
     return max(info.rss for info in infos) / 2**20, sum(info.pss for info in infos) / 2**20
 
 
@@ -67,11 +65,11 @@ def main(argv: list[str] | None = None) -> str:
         # Warm up with the same concurrency: memory after a sequential warm-up would miss the
         # working set of several requests in flight at once and read as growth later.
         run_clients(url, photos, args.clients, args.warmup, [], [])
-        rss_start, pss_start = server_memory(server.process.pid)
+        rss_start, pss_start = server_memory(server)
         latencies: list[float] = []
         errors: list[str] = []
         elapsed = run_clients(url, photos, args.clients, args.seconds, latencies, errors)
-        rss_end, pss_end = server_memory(server.process.pid)
+        rss_end, pss_end = server_memory(server)
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
     lines = [
         f"Machine: {machine()}. {args.clients} clients for {args.seconds:.0f} s (after {args.warmup:.0f} s of the same load as warm-up) against the Procfile's `{procfile_web_line()}` on loopback,",

@@ -1,10 +1,11 @@
 """Partition SHAP (Owen values) of an image function, over the image's halving partition.
 
 This is the algorithm of shap's ``PartitionExplainer`` with its ``Image`` masker: the pixels
-are split in two along the longest side, recursively, down to single values; the explainer
-walks that tree from the root, most promising node first, evaluating each node's two halves
-shown over hidden and over shown context, until the budget of evaluations is spent; whatever
-a node has not handed down stays spread evenly over its pixels. The result is the same map
+are split in two (``halves``: the longer of height and width is halved, the height on a tie,
+then the channels), recursively, down to single values; the explainer walks that tree from
+the root, most promising node first, evaluating each node's two halves shown over hidden and
+over shown context, until the budget of evaluations is spent; whatever a node has not handed
+down stays spread evenly over its pixels. The result is the same map
 (``tests/model/test_partition_shap.py`` checks it against shap 0.51's own explainer).
 
 Why not the shap package itself: importing it loads numba, llvmlite, scipy, scikit-learn

@@ -22,8 +22,8 @@ from support import ROOT
 def high_water_mark(process: psutil.Process) -> int:
     """The kernel's own peak RSS of ``process`` (Linux VmHWM), in bytes.
 
-    Exact, where a 50 ms sampler can miss a spike that lasts tens of milliseconds, such as
-    decoding a 12 MP photo.
+    Exact, where reading the RSS now and then can miss a spike that lasts tens of milliseconds,
+    such as decoding a 12 MP photo.
     """
     status = Path(f"/proc/{process.pid}/status").read_text()
     return next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
@@ -64,6 +64,16 @@ class RunningServer:
     process: subprocess.Popen
     started: float
     """``time.perf_counter()`` just before the process was started."""
+
+    def processes(self) -> list[psutil.Process]:
+        """gunicorn's master first, then every process under it."""
+        master = psutil.Process(self.process.pid)
+        return [master, *master.children(recursive=True)]
+
+    def worker(self) -> psutil.Process:
+        """The one worker that the Procfile's settings start."""
+        (worker,) = psutil.Process(self.process.pid).children()
+        return worker
 
 
 @contextmanager

@@ -1,6 +1,5 @@
 import json
 
-import psutil
 import pytest
 
 from support.photos import PORTRAIT, benchmark_photos
@@ -18,7 +17,7 @@ def test_the_procfile_worker_reuses_freed_memory_between_requests():
         url = f"{server.url}/api/v1/predict"
         for _ in range(5):
             assert len(json.loads(post(url, photo))["faces"]) == 1
-        (worker,) = psutil.Process(server.process.pid).children()
+        worker = server.worker()
         before = minor_faults(worker)
         for _ in range(20):
             post(url, photo)

@@ -173,11 +173,12 @@ def test_the_two_core_downscale_is_pillows_box_resize_to_the_pixel(size):
 def test_pnet_bands_read_what_the_whole_level_reads(height):
     """P-Net reads tall levels in bands (one shape per level); its outputs must be the whole level's, to the bit."""
     level = np.random.default_rng(height).uniform(-1, 1, (1, height, 41, 3)).astype(np.float32)
-    whole = _Network((MODEL_DIR / "detector" / "pnet.tflite").read_bytes(), threads=1)(level)
+    pnet = _Network((MODEL_DIR / "detector" / "pnet.tflite").read_bytes(), threads=1)
+    whole = pnet(level)
     bands = _bands(height)
     assert len({rows for _, rows, _ in bands}) == 1 and all(start % 2 == 0 for start, _, _ in bands)
     assert height <= BAND_ROWS or max(rows for _, rows, _ in bands) <= BAND_ROWS + 1
-    read = _read_level(_Network((MODEL_DIR / "detector" / "pnet.tflite").read_bytes(), threads=1), level)
+    read = _read_level(pnet, level)
     for banded, output in zip(read, whole, strict=True):
         assert np.array_equal(banded, output)
 
