@@ -34,6 +34,15 @@ def minor_faults(process: psutil.Process) -> int:
     return int(Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
 
 
+def thread_times(process: psutil.Process) -> dict[int, tuple[int, int]]:
+    """Each thread of ``process`` by id: its niceness and the CPU time it has used, in clock ticks (Linux /proc/PID/task)."""
+    threads = {}
+    for task in Path(f"/proc/{process.pid}/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        threads[int(task.name)] = (int(fields[16]), int(fields[11]) + int(fields[12]))
+    return threads
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -1,10 +1,9 @@
 import json
-from pathlib import Path
 
 import pytest
 
 from support.photos import PORTRAIT, benchmark_photos
-from support.server import minor_faults, post, production_server
+from support.server import minor_faults, post, production_server, thread_times
 
 
 @pytest.mark.subprocesses
@@ -26,15 +25,6 @@ def test_the_procfile_worker_reuses_freed_memory_between_requests():
     assert faults < 200, f"{faults:.0f} page faults per request"
 
 
-def _threads(process) -> dict[int, tuple[int, int]]:
-    """Each thread of ``process``: its niceness and the CPU time it has used, in clock ticks (Linux /proc)."""
-    threads = {}
-    for task in Path(f"/proc/{process.pid}/task").iterdir():
-        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        threads[int(task.name)] = (int(fields[16]), int(fields[11]) + int(fields[12]))
-    return threads
-
-
 @pytest.mark.subprocesses
 def test_explanations_run_at_a_lower_priority_than_predictions():
     """The explainer thread and the LiteRT threads it starts yield the CPU to predictions from other clients."""
@@ -42,9 +32,9 @@ def test_explanations_run_at_a_lower_priority_than_predictions():
     with production_server() as server:
         post(f"{server.url}/api/v1/predict", photo)
         worker = server.worker()
-        before = _threads(worker)
+        before = thread_times(worker)
         post(f"{server.url}/api/v1/explain?target=gender", photo)
-        after = _threads(worker)
+        after = thread_times(worker)
     used = {tid: after[tid][1] - before.get(tid, (0, 0))[1] for tid in after}
     base = after[worker.pid][0]
     lowered = {tid for tid, (nice, _) in after.items() if nice > base}
