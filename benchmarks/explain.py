@@ -49,7 +49,6 @@ def served_explanations(runs: int) -> list[str]:
         first = timed(lambda: post(explain_url, photo))
         explained = [timed(lambda: post(explain_url, photo)) for _ in range(runs)]
         idle = [timed(lambda: post(predict_url, photo)) for _ in range(PREDICTIONS)]
-        busy: list[float] = []
         stop = threading.Event()
 
         def explain_continuously() -> None:

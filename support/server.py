@@ -29,17 +29,22 @@ def high_water_mark(process: psutil.Process) -> int:
     return next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:"))
 
 
+def _stat_fields(stat: Path) -> list[str]:
+    """The fields of a Linux ``stat`` file after the command name (which may hold spaces): ``[0]`` is field 3, the state."""
+    return stat.read_text().rsplit(")", 1)[1].split()
+
+
 def minor_faults(process: psutil.Process) -> int:
     """The process's minor page faults so far (field 10 of Linux's /proc/PID/stat): pages the kernel had to map in."""
-    return int(Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+    return int(_stat_fields(Path(f"/proc/{process.pid}/stat"))[7])
 
 
 def thread_times(process: psutil.Process) -> dict[int, tuple[int, int]]:
     """Each thread of ``process`` by id: its niceness and the CPU time it has used, in clock ticks (Linux /proc/PID/task)."""
     threads = {}
     for task in Path(f"/proc/{process.pid}/task").iterdir():
-        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        threads[int(task.name)] = (int(fields[16]), int(fields[11]) + int(fields[12]))
+        fields = _stat_fields(task / "stat")
+        threads[int(task.name)] = (int(fields[16]), int(fields[11]) + int(fields[12]))  # fields 19 (nice), 14 and 15 (user and system time)
     return threads
 
 
