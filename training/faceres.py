@@ -133,25 +133,9 @@ def _head(features, name: str, units: int, hidden: int, dropout: float):
     return layers.Dense(units, activation="softmax", name=name)(x)
 
 
-def _pool(feature_map, learned: bool):
-    """The 1024-d face feature: the map's average, or (``learned``) a weighted sum per channel over positions.
-
-    The learned pooling is a depthwise convolution as large as the map, as MobileFaceNet's
-    "global depthwise convolution" argues for faces, where a position means a part of the
-    face. It starts as the average, so training starts from FaceRes's own feature.
-    """
-    if not learned:
-        return layers.GlobalAveragePooling2D(name="global_pooling")(feature_map)
-    height, width = feature_map.shape[1:3]
-    weighted = layers.DepthwiseConv2D(
-        (height, width), use_bias=False, depthwise_initializer=keras.initializers.Constant(1 / (height * width)), name="global_pooling"
-    )(feature_map)
-    return layers.Flatten(name="global_pooling_flat")(weighted)
-
-
-def _blocks_and_heads(feature_map, first_block: int, head_units: int, dropout: float, learned_pooling: bool = False) -> dict:
+def _blocks_and_heads(feature_map, first_block: int, head_units: int, dropout: float) -> dict:
     """Blocks ``first_block..13``, global pooling and Face2Data's heads (age over 0..MAX_AGE years, gender, race)."""
-    features = _pool(apply_blocks(feature_map, first_block, len(BLOCKS)), learned_pooling)
+    features = layers.GlobalAveragePooling2D(name="global_pooling")(apply_blocks(feature_map, first_block, len(BLOCKS)))
     return {
         "age": _head(features, "age", MAX_AGE + 1, head_units, dropout),
         "gender": _head(features, "gender", len(GENDERS), head_units, dropout),
@@ -159,9 +143,7 @@ def _blocks_and_heads(feature_map, first_block: int, head_units: int, dropout: f
     }
 
 
-def make_model(
-    image_size: int, frozen_blocks: int, head_units: int = 256, dropout: float = 0.3, learned_pooling: bool = False
-) -> tuple[keras.Model, keras.Model]:
+def make_model(image_size: int, frozen_blocks: int, head_units: int = 256, dropout: float = 0.3) -> tuple[keras.Model, keras.Model]:
     """The stem (blocks up to ``frozen_blocks``, pretrained and frozen) and the top that trains on its output.
 
     Splitting the network there lets training compute the stem once per face and view
@@ -173,8 +155,7 @@ def make_model(
     load_pretrained(frozen, weights)
     frozen.trainable = False
     feature_map = keras.Input(tuple(frozen.output.shape[1:]), name="feature_map")
-    top = _blocks_and_heads(feature_map, frozen_blocks + 1, head_units, dropout, learned_pooling)
-    trainable = keras.Model(feature_map, top, name="faceres_top")
+    trainable = keras.Model(feature_map, _blocks_and_heads(feature_map, frozen_blocks + 1, head_units, dropout), name="faceres_top")
     load_pretrained(trainable, weights)
     return frozen, trainable
 
@@ -184,8 +165,7 @@ def join(frozen: keras.Model, trained: keras.Model, frozen_blocks: int, name: st
     backbone = stem(frozen.input_shape[1], frozen_blocks, name=name)
     head_units = trained.get_layer("age_hidden").units
     dropout = trained.get_layer("age_dropout").rate
-    learned_pooling = isinstance(trained.get_layer("global_pooling"), layers.DepthwiseConv2D)
-    network = keras.Model(backbone.input, _blocks_and_heads(backbone.output, frozen_blocks + 1, head_units, dropout, learned_pooling), name=name)
+    network = keras.Model(backbone.input, _blocks_and_heads(backbone.output, frozen_blocks + 1, head_units, dropout), name=name)
     for source in (frozen, trained):
         for layer in source.layers:
             if layer.weights:

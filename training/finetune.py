@@ -50,7 +50,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--head-units", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.3)
-    parser.add_argument("--pooling", choices=("average", "learned"), default="average", help="how the last feature map becomes the face feature")
     parser.add_argument("--gender-weight", type=float, default=1.0, help="weight of the gender loss (age 0.5, race 1.0)")
     parser.add_argument("--ema", type=float, default=0.0, help="momentum of an exponential moving average of the weights; 0 turns it off")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
@@ -161,7 +160,7 @@ def finetune(args: argparse.Namespace) -> Path:
     train_arrays, val_arrays = splits["train"], splits["val"]
     if args.limit:
         train_arrays, val_arrays = (_head(train_arrays, args.limit), _head(val_arrays, args.limit))
-    frozen, trainable = faceres.make_model(args.image_size, args.frozen_blocks, args.head_units, args.dropout, args.pooling == "learned")
+    frozen, trainable = faceres.make_model(args.image_size, args.frozen_blocks, args.head_units, args.dropout)
     tag = f"faceres-{args.image_size}px-{args.frozen_blocks}blocks-seed{args.seed}" + (f"-limit{args.limit}" if args.limit else "")
     train_features = cached_views(frozen, train_arrays.images, args.views, args.seed, args.cache / f"{tag}-train-{args.views}views.npy")
     val_features = cached_views(frozen, val_arrays.images, 1, args.seed, args.cache / f"{tag}-val.npy")
@@ -189,7 +188,6 @@ def finetune(args: argparse.Namespace) -> Path:
         "views": args.views,
         "head_units": args.head_units,
         "dropout": args.dropout,
-        "pooling": args.pooling,
         "ema_momentum": args.ema or None,
         "loss_weights": loss_weights(args),
     }

@@ -63,12 +63,8 @@ def test_keras_rebuild_matches_the_tfjs_graph_on_real_faces():
     assert np.ptp(reference["gender_pred/Sigmoid"]) > 0.01 or np.ptp(reference["global_pooling/Mean"][:, :8]) > 0.01
 
 
-@pytest.mark.parametrize("learned_pooling", [False, True])
-def test_joined_network_is_the_stem_followed_by_the_top(learned_pooling):
-    frozen, trainable = faceres.make_model(128, frozen_blocks=6, head_units=16, learned_pooling=learned_pooling)
-    if learned_pooling:  # trained weights, not the initial average, must reach the joined network
-        pooling = trainable.get_layer("global_pooling")
-        pooling.set_weights([np.random.default_rng(0).uniform(0, 0.1, pooling.get_weights()[0].shape).astype(np.float32)])
+def test_joined_network_is_the_stem_followed_by_the_top():
+    frozen, trainable = faceres.make_model(128, frozen_blocks=6, head_units=16)
     faces = real_faces(128)
     expected = trainable(frozen(faces))
     joined = faceres.join(frozen, trainable, frozen_blocks=6)
@@ -76,18 +72,6 @@ def test_joined_network_is_the_stem_followed_by_the_top(learned_pooling):
     for name in ("age", "gender", "race"):
         np.testing.assert_allclose(np.asarray(actual[name]), np.asarray(expected[name]), atol=1e-5)
     assert not frozen.trainable and trainable.trainable
-
-
-def test_learned_pooling_starts_as_the_average():
-    """Training with learned pooling starts from FaceRes's own feature, the average over positions."""
-    feature_map = np.random.default_rng(1).uniform(0, 6, (2, 5, 5, 1024)).astype(np.float32)
-    _, averaged = faceres.make_model(160, frozen_blocks=12, head_units=16)
-    _, learned = faceres.make_model(160, frozen_blocks=12, head_units=16, learned_pooling=True)
-    for network in (averaged, learned):  # the same heads, so the outputs can be compared
-        for name in ("age_hidden", "age"):
-            network.get_layer(name).set_weights(averaged.get_layer(name).get_weights())
-    np.testing.assert_allclose(np.asarray(learned(feature_map)["age"]), np.asarray(averaged(feature_map)["age"]), atol=1e-5)
-    assert learned.get_layer("global_pooling").count_params() == 5 * 5 * 1024
 
 
 def test_tampered_weights_are_refused(tmp_path):
