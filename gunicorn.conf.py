@@ -13,10 +13,10 @@ def keep_freed_memory() -> None:
     """Make glibc keep the buffers a request frees for the next one, instead of giving them back to the kernel.
 
     By default glibc serves blocks over a moving threshold (up to 32 MiB) with fresh ``mmap``
-    pages and unmaps them when freed, and trims the heap above 128 KiB free; a photo's pyramid
-    levels and patches are such blocks, so every request faulted about 4.6 MB of zeroed pages
-    back in: about 1,200 page faults and 5 ms of kernel time per 1 MP portrait, measured in the
-    worker. With both thresholds fixed high the faults fall to 10-80 per request (`make
+    pages and unmaps them when freed, and trims the heap above 128 KiB free; a photo's working
+    images and the networks' tensors are such blocks, so every request faulted megabytes of
+    zeroed pages back in (about 1,200 page faults and 5 ms of kernel time per 1 MP portrait under
+    the earlier MTCNN detector, measured in the worker). With both thresholds fixed high the faults fall to 10-80 per request (`make
     benchmark-against` counts them). Peak memory is no higher (`make benchmark`'s worker peak:
     262 MB against 287 in two runs): the same blocks are reused, only no longer returned between
     requests. The forked worker inherits the settings. Not glibc (macOS, musl): nothing to do.

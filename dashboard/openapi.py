@@ -109,7 +109,7 @@ def openapi_document() -> dict:
                     },
                     "responses": {
                         "200": {
-                            "description": "The faces found, most confident first; a photo with no face gives an empty list.",
+                            "description": "The faces found, in reading order (rows top to bottom, left to right in a row), numbered as the dashboard numbers them; a photo with no face gives an empty list.",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Prediction"}}},
                         },
                         "400": _error("Missing, empty, unreadable or truncated image"),

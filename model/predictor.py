@@ -74,7 +74,7 @@ class Predictor:
         self.network = self.artifacts.network
 
     def predict(self, image: Image.Image, skip_detection: bool = False, timings: dict[str, float] | None = None) -> list[FacePrediction]:
-        """Every face of an RGB photo, most confident first.
+        """Every face of an RGB photo, in reading order (``model.detect.reading_order``).
 
         ``skip_detection=True`` takes the whole image as one UTKFace-style crop, for faces
         already cropped. Without it, a small square photo in which no face is found is taken

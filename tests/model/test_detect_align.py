@@ -6,53 +6,140 @@ import skimage.data
 from PIL import Image
 
 from model.align import FaceTemplate, align_face, similarity_transform
-from model.config import MODEL_DIR
 from model.decode import decode_image, photo_scale, photo_size
-from model.detect import BAND_ROWS, LANDMARK_NAMES, NMS_BLOCK, FaceDetector, _bands, _Network, _nms, _patches, _read_level
+from model.detect import (
+    LANDMARK_NAMES,
+    MAX_SHORT_SIDE,
+    MIN_FACE,
+    NMS_BLOCK,
+    WORKING_PIXELS,
+    DetectedFace,
+    FaceDetector,
+    _nms,
+    anchors,
+    reading_order,
+    reduction,
+    smallest_face,
+)
 from model.predictor import get_predictor
 from support import FIXTURES
-from support.photos import PHONE, benchmark_photos
+from support.hard_cases import FACE_FREE, backgrounds
+from support.photos import PHONE, benchmark_photos, paste_face
 
 DETECTOR = FaceDetector()
 TEMPLATE = FaceTemplate.load()
 detect_faces = DETECTOR.detect_faces
+HARD_CASES = json.loads((FIXTURES / "hard_cases" / "truth.json").read_text())
 
 
 def photo(fixture_bytes, name):
     return decode_image(fixture_bytes(name))
 
 
+def iou(box, other):
+    (x, y, w, h), (ox, oy, ow, oh) = box, other
+    overlap = max(0.0, min(x + w, ox + ow) - max(x, ox)) * max(0.0, min(y + h, oy + oh) - max(y, oy))
+    return overlap / (w * h + ow * oh - overlap)
+
+
 def test_one_face_with_box_score_and_landmarks(fixture_bytes):
     (face,) = detect_faces(photo(fixture_bytes, "astronaut.png"))
     x, y, width, height = face.box
     # The astronaut's face lies around x 180-265, y 60-175 in the 512x512 picture.
-    assert 160 < x < 200 and 40 < y < 90 and 70 < width < 110 and 90 < height < 135
+    assert 165 < x < 195 and 40 < y < 75 and 80 < width < 110 and 105 < height < 135
     assert face.score > 0.95
     assert set(face.landmarks) == set(LANDMARK_NAMES)
     left, right = face.landmarks["left_eye"], face.landmarks["right_eye"]
     assert left[0] < right[0]  # "left" is the image's left
-    assert left[1] < face.landmarks["mouth_left"][1]
+    assert left[1] < face.landmarks["nose"][1] < face.landmarks["mouth_left"][1]
 
 
-def test_every_face_of_a_group(fixture_bytes):
+def test_every_face_of_a_group_in_reading_order(fixture_bytes):
     faces = detect_faces(photo(fixture_bytes, "group.jpg"))
-    assert len(faces) == 6
     # make_fixtures.py pasted one face per tile at (60 + 480 * column, 60 + 430 * row).
-    tiles = sorted((int((f.box[1] + f.box[3] / 2 - 60) // 430), int((f.box[0] + f.box[2] / 2 - 60) // 480)) for f in faces)
+    tiles = [(int((f.box[1] + f.box[3] / 2 - 60) // 430), int((f.box[0] + f.box[2] / 2 - 60) // 480)) for f in faces]
     assert tiles == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
 
 
-def test_no_face_in_a_cat(fixture_bytes):
-    assert detect_faces(photo(fixture_bytes, "chelsea.png")) == []
+def test_reading_order_keeps_a_row_of_heads_at_different_heights_together():
+    def face(x, y, side=100):
+        return DetectedFace(box=(x, y, side, side), score=0.9, landmarks={})
+
+    back_row = [face(400, 40), face(50, 0), face(250, 70)]  # centres 90, 50 and 120: one row, as heads of a group are
+    front_row = [face(300, 260), face(20, 230)]
+    ordered = reading_order([*front_row, *back_row])
+    assert [f.box[:2] for f in ordered] == [(50, 0), (250, 70), (400, 40), (20, 230), (300, 260)]
 
 
-def test_large_photos_are_detected_downscaled_and_mapped_back(fixture_bytes):
+def test_no_face_in_the_face_free_sample_photographs():
+    """scikit-image's photographs without people: textures, machines, animals, the sky. At most one false positive in all."""
+    found = {name: len(detect_faces(Image.fromarray(np.asarray(load()).astype(np.uint8)).convert("RGB"))) for name, load in FACE_FREE.items()}
+    assert sum(found.values()) <= 1, found
+
+
+def test_large_photos_are_detected_reduced_and_mapped_back(fixture_bytes):
     small = photo(fixture_bytes, "astronaut.png")
     large = small.resize((3000, 3000))
     (face_small,) = detect_faces(small)
     (face_large,) = detect_faces(large)
+    assert reduction(*large.size) > 1
     scale = 3000 / 512
     assert np.allclose(np.array(face_large.box) / scale, face_small.box, atol=6)
+    assert np.allclose(face_large.landmark_array() / scale, face_small.landmark_array(), atol=4)
+
+
+@pytest.mark.parametrize(
+    ("size", "factor"),
+    [((200, 200), 1), ((400, 400), 1), ((640, 480), 1), ((800, 600), 2), ((1225, 817), 2), ((1920, 1080), 3), ((2016, 1512), 3), ((4032, 3024), 6)],
+)
+def test_the_resolution_policy_reads_at_most_working_pixels_with_the_smallest_factor(size, factor):
+    assert reduction(*size) == factor
+    pixels, short = size[0] * size[1], min(size)
+    assert pixels / factor**2 <= WORKING_PIXELS and short / factor <= MAX_SHORT_SIDE
+    assert factor == 1 or pixels / (factor - 1) ** 2 > WORKING_PIXELS or short / (factor - 1) > MAX_SHORT_SIDE
+    assert smallest_face(*size) == MIN_FACE * factor
+
+
+@pytest.mark.parametrize("size", [(200, 200), (640, 480), (1225, 817), (1920, 1080), (2016, 1512)])
+def test_faces_of_the_promised_smallest_size_are_found_at_every_photo_size(fixture_bytes, size):
+    """The UTKFace fixture pasted at ``smallest_face`` px in four places of a real photo: found at least three times in four
+    (the promise is 9 in 10, measured over val faces by ``benchmarks.recall``), and every time at a quarter more."""
+    face = photo(fixture_bytes, "utkface_crop.jpg")
+    background = backgrounds(size)[0]
+    for side, needed in ((smallest_face(*size), 3), (round(1.25 * smallest_face(*size)), 4)):
+        found = 0
+        for x_share, y_share in ((0.1, 0.1), (0.7, 0.2), (0.3, 0.6), (0.8, 0.8)):
+            scene = background.copy()
+            x, y = round(x_share * (size[0] - side)), round(y_share * (size[1] - side))
+            paste_face(scene, face, x, y, side)
+            found += any(iou(detected.box, (x, y, side, side)) >= 0.4 for detected in detect_faces(scene))
+        assert found >= needed, (size, side, found)
+
+
+@pytest.mark.parametrize("name", sorted(HARD_CASES))
+def test_the_hard_case_fixtures_find_every_face_and_nothing_else(name):
+    """Composed photos that MTCNN missed faces in (make_fixtures.py): cut by the frame, close-up, rotated, turned, covered, dark."""
+    truth = HARD_CASES[name]["faces"]
+    faces = detect_faces(decode_image((FIXTURES / "hard_cases" / name).read_bytes()))
+    assert len(faces) == len(truth)
+    for true_box in truth:
+        assert max(iou(face.box, true_box) for face in faces) >= 0.4
+
+
+def test_anchors_match_the_networks_outputs_at_any_working_size():
+    for height, width in ((224, 224), (480, 704), (576, 736), (96, 1024)):
+        boxes, scores, points = DETECTOR.detect_in(Image.new("RGB", (width - 64, height - 64), (128, 128, 128)))
+        network = DETECTOR._network((height, width))
+        loc, conf, landmarks = network(np.zeros((1, height, width, 3), np.uint8))
+        assert loc.shape[1] == conf.shape[1] == landmarks.shape[1] == len(anchors(height, width))
+        assert len(boxes) == len(scores) == len(points) == 0
+
+
+def test_the_interpreters_kept_are_bounded(fixture_bytes):
+    detector = FaceDetector()
+    for side in range(200, 520, 40):
+        detector.detect_faces(Image.new("RGB", (side, side)))
+    assert len(detector._interpreters) <= 4
 
 
 @pytest.mark.parametrize("enlarged", [2, 4])
@@ -91,22 +178,20 @@ def test_aligned_face_puts_landmarks_on_the_template(fixture_bytes):
     crop = align_face(image, face, TEMPLATE)
     assert crop.size == (TEMPLATE.size, TEMPLATE.size)
     (again,) = detect_faces(crop)
-    assert np.abs(again.landmark_array() - TEMPLATE.landmarks).max() < 8  # pixels in a 200 px crop
+    distance = np.linalg.norm(again.landmark_array() - TEMPLATE.landmarks, axis=1)  # pixels in a 200 px crop
+    assert distance[:2].max() < 8  # the eyes; the mouth corners move with the astronaut's smile (the fit is least squares over all five)
+    assert distance.max() < 16
 
 
-@pytest.mark.parametrize("name", ["utkface_crop.jpg"])
-def test_a_utkface_crop_aligns_onto_itself(fixture_bytes, name):
-    image = photo(fixture_bytes, name)
+def test_a_utkface_crop_aligns_onto_itself(fixture_bytes):
+    image = photo(fixture_bytes, "utkface_crop.jpg")
     (face,) = detect_faces(image)
     crop = align_face(image, face, TEMPLATE)
     difference = np.abs(np.asarray(crop, np.int16) - np.asarray(image, np.int16)).mean()
     assert difference < 25, difference
-    assert isinstance(crop, Image.Image)
 
 
 RECORDED = json.loads((FIXTURES / "detections.json").read_text())
-REJECTED = {"camera.png": {1}}
-"""Recorded detections that the mirror check (``VERIFY_THRESHOLD``) now drops: the man's ear in camera.png, a false positive."""
 
 
 def recorded_photo(name: str) -> bytes:
@@ -115,9 +200,9 @@ def recorded_photo(name: str) -> bytes:
 
 @pytest.mark.parametrize("name", sorted(RECORDED))
 def test_detections_match_the_recorded_pipeline(name):
-    """Speed-ups may not move a box: every photo gives the faces, boxes and landmarks recorded before them, less the known false positives."""
+    """Speed-ups may not move a box: every photo gives the faces, boxes and landmarks recorded when RetinaFace was introduced."""
     faces = detect_faces(decode_image(recorded_photo(name), max_side=None))
-    expected = [face for index, face in enumerate(RECORDED[name]) if index not in REJECTED.get(name, set())]
+    expected = RECORDED[name]
     assert len(faces) == len(expected)
     for face, recorded in zip(faces, expected, strict=True):
         assert np.allclose(face.box, recorded["box"], atol=0.11)
@@ -125,85 +210,49 @@ def test_detections_match_the_recorded_pipeline(name):
         assert np.allclose(face.landmark_array(), [recorded["landmarks"][name] for name in LANDMARK_NAMES], atol=0.11)
 
 
-def test_a_machine_part_that_mtcnn_calls_a_face_is_rejected_by_the_mirror_check():
-    """The recall benchmark's motorcycle background has no person, but O-Net alone scores a bracket in it 0.97."""
-    motorcycle = Image.fromarray(skimage.data.stereo_motorcycle()[0]).resize((1280, 960))
-    assert detect_faces(motorcycle) == []
-
-
-@pytest.mark.parametrize("name", [PHONE])
-def test_a_large_jpeg_decoded_reduced_finds_the_same_face_in_photo_pixels(name):
+def test_a_large_jpeg_decoded_reduced_finds_the_same_face_in_photo_pixels():
     """A 12 MP JPEG is decoded at half size; the Predictor still reports the recorded box, in full-size pixels."""
-    (recorded,) = RECORDED[name]
-    image = decode_image(recorded_photo(name))
+    (recorded,) = RECORDED[PHONE]
+    image = decode_image(recorded_photo(PHONE))
     assert photo_scale(image) == 2.0 and photo_size(image) == (4032, 3024)
     (face,) = get_predictor().predict(image)
-    size = recorded["box"][3]
-    assert np.abs(np.array(face.box) - recorded["box"]).max() < 0.03 * size
+    size = recorded["box"][3]  # read at 4032 px the photo is reduced 5 times for detection, at 2016 px 3 times: boxes agree to a few %
+    assert np.abs(np.array(face.box) - recorded["box"]).max() < 0.05 * size
     landmarks = np.array([face.landmarks[name] for name in LANDMARK_NAMES])
-    assert np.abs(landmarks - [recorded["landmarks"][name] for name in LANDMARK_NAMES]).max() < 0.03 * size
+    assert np.abs(landmarks - [recorded["landmarks"][name] for name in LANDMARK_NAMES]).max() < 0.05 * size
 
 
-def test_patches_are_pillows_extent_crops_box_by_box(fixture_bytes):
-    """One canvas for all patches, yet each is what ``transform(EXTENT, BILINEAR)`` gives, outside the photo included (grey)."""
-    image = photo(fixture_bytes, "group.jpg")
-    boxes = np.array(
-        [
-            [10.3, 20.7, 60.2, 70.6, 0.9],
-            [-15.0, -8.5, 30.0, 36.5, 0.8],
-            [image.width - 40.5, image.height - 30.2, image.width + 9.5, image.height + 19.8, 0.7],
-        ]
-    )
-    expected = [
-        np.asarray(image.transform((24, 24), Image.Transform.EXTENT, tuple(box[:4]), Image.Resampling.BILINEAR, fillcolor=(128, 128, 128)))
-        for box in boxes
-    ]
-    assert np.array_equal(_patches(image, boxes, 24), (np.stack(expected).astype(np.float32) - 127.5) / 128.0)
+def test_half_a_face_at_the_edge_of_the_frame_is_found(fixture_bytes):
+    """The right half of a face at the photo's left edge: a box clipped to the photo, the visible eye where it is."""
+    face = photo(fixture_bytes, "utkface_crop.jpg").resize((300, 300))
+    (whole,) = detect_faces(face)
+    scene = Image.fromarray(skimage.data.coffee()).resize((800, 600))
+    scene.paste(face.crop((150, 0, 300, 300)), (0, 150))
+    (found,) = detect_faces(scene)
+    assert found.box[0] == 0.0 and 100 < found.box[2] < 200
+    right_eye = np.array(whole.landmarks["right_eye"]) - [150, -150]
+    assert np.linalg.norm(np.array(found.landmarks["right_eye"]) - right_eye) < 20
 
 
-@pytest.mark.parametrize("size", [(1225, 817), (1600, 1000), (4032, 3024), (1001, 333), (961, 960)])
-def test_the_two_core_downscale_is_pillows_box_resize_to_the_pixel(size):
-    """Large photos are shrunk for detection in bands on two threads; the pixels must be Pillow's own BOX resize."""
-    image = Image.fromarray(np.random.default_rng(sum(size)).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
-    target = (round(size[0] * 960 / max(size)), round(size[1] * 960 / max(size)))
-    assert np.array_equal(np.asarray(DETECTOR._shrink(image, target)), np.asarray(image.resize(target, Image.Resampling.BOX)))
-
-
-@pytest.mark.parametrize("height", [12, 13, BAND_ROWS, BAND_ROWS + 1, 137, 272, 384, 385, 576, 577])
-def test_pnet_bands_read_what_the_whole_level_reads(height):
-    """P-Net reads tall levels in bands (one shape per level); its outputs must be the whole level's, to the bit."""
-    level = np.random.default_rng(height).uniform(-1, 1, (1, height, 41, 3)).astype(np.float32)
-    pnet = _Network((MODEL_DIR / "detector" / "pnet.tflite").read_bytes(), threads=1)
-    whole = pnet(level)
-    bands = _bands(height)
-    assert len({rows for _, rows, _ in bands}) == 1 and all(start % 2 == 0 for start, _, _ in bands)
-    assert height <= BAND_ROWS or max(rows for _, rows, _ in bands) <= BAND_ROWS + 1
-    read = _read_level(pnet, level)
-    for banded, output in zip(read, whole, strict=True):
-        assert np.array_equal(banded, output)
-
-
-def _overlap_ratio(box, other, method):
-    (x1, y1, x2, y2), (ox1, oy1, ox2, oy2) = box[:4], other[:4]
-    overlap = max(0.0, min(x2, ox2) - max(x1, ox1)) * max(0.0, min(y2, oy2) - max(y1, oy1))
-    area, other_area = (x2 - x1) * (y2 - y1), (ox2 - ox1) * (oy2 - oy1)
-    return overlap / max(min(area, other_area) if method == "min" else area + other_area - overlap, 1e-9)
-
-
-def _greedy_nms(boxes, threshold, method):
+def _greedy_nms(boxes, scores, threshold):
     """The textbook loop, box by box: keep the best remaining box, drop what it overlaps too much."""
-    remaining, keep = sorted(range(len(boxes)), key=lambda index: -boxes[index, 4]), []
+    remaining, keep = sorted(range(len(boxes)), key=lambda index: -scores[index]), []
     while remaining:
         best = remaining.pop(0)
         keep.append(best)
-        remaining = [other for other in remaining if _overlap_ratio(boxes[best], boxes[other], method) <= threshold]
+        remaining = [other for other in remaining if iou(_xywh(boxes[best]), _xywh(boxes[other])) <= threshold]
     return keep
 
 
-@pytest.mark.parametrize(("threshold", "method"), [(0.5, "union"), (0.7, "union"), (0.7, "min")])
-def test_nms_keeps_what_the_greedy_loop_keeps(threshold, method):
+def _xywh(box):
+    return (box[0], box[1], box[2] - box[0], box[3] - box[1])
+
+
+@pytest.mark.parametrize("threshold", [0.4, 0.7])
+def test_nms_keeps_what_the_greedy_loop_keeps(threshold):
     rng = np.random.default_rng(7)
     for count in (0, 1, 5, 60, NMS_BLOCK + 45):
         corners = rng.uniform(0, 300, (count, 2))
-        boxes = np.column_stack([corners, corners + rng.uniform(1, 90, (count, 2)), rng.permutation(count) / max(count, 1)])
-        assert list(_nms(boxes, threshold, method)) == _greedy_nms(boxes, threshold, method)
+        boxes = np.column_stack([corners, corners + rng.uniform(1, 90, (count, 2))])
+        scores = rng.permutation(count) / max(count, 1)
+        assert list(_nms(boxes, scores, threshold)) == _greedy_nms(boxes, scores, threshold)

@@ -51,7 +51,7 @@ def test_aligned_flag_skips_detection(fixture_bytes):
 
 
 def test_a_photo_opened_lazily_is_read_like_a_decoded_one(fixture_bytes):
-    """``Image.open`` defers decoding; the detector's pyramid threads must not each try to decode it."""
+    """``Image.open`` defers decoding: a photo handed over unread gives the faces of the decoded one."""
     expected = [face.to_dict() for face in get_predictor().predict(decode_image(fixture_bytes("group.jpg")))]
     with Image.open(FIXTURES / "group.jpg") as lazy:
         assert [face.to_dict() for face in get_predictor().predict(lazy)] == expected
