@@ -264,7 +264,9 @@ def about_tab(config: dict) -> html.Div:
             html.Ol(
                 [
                     html.Li("The photo is decoded in memory (EXIF rotation applied, any colour mode to RGB)."),
-                    html.Li("RetinaFace finds every face and five landmarks (eyes, nose, mouth corners), faces cut by the frame, turned or partly covered included."),
+                    html.Li(
+                        "RetinaFace finds every face and five landmarks (eyes, nose, mouth corners), faces cut by the frame, turned or partly covered included."
+                    ),
                     html.Li("Each face is warped onto the geometry of the UTKFace crops with a similarity transform."),
                     html.Li(network_sentence(config)),
                 ]

@@ -8,10 +8,12 @@ from PIL import Image
 from model.align import FaceTemplate, align_face, similarity_transform
 from model.decode import decode_image, photo_scale, photo_size
 from model.detect import (
+    EDGE_SCORE_THRESHOLD,
     LANDMARK_NAMES,
     MAX_SHORT_SIDE,
     MIN_FACE,
     NMS_BLOCK,
+    SCORE_THRESHOLD,
     WORKING_PIXELS,
     DetectedFace,
     FaceDetector,
@@ -118,7 +120,7 @@ def test_faces_of_the_promised_smallest_size_are_found_at_every_photo_size(fixtu
 
 @pytest.mark.parametrize("name", sorted(HARD_CASES))
 def test_the_hard_case_fixtures_find_every_face_and_nothing_else(name):
-    """Composed photos that MTCNN missed faces in (make_fixtures.py): cut by the frame, close-up, rotated, turned, covered, dark."""
+    """Composed photos that MTCNN missed faces in (make_fixtures.py): cut by the frame, close-up, rotated, covered, dark."""
     truth = HARD_CASES[name]["faces"]
     faces = detect_faces(decode_image((FIXTURES / "hard_cases" / name).read_bytes()))
     assert len(faces) == len(truth)
@@ -256,3 +258,13 @@ def test_nms_keeps_what_the_greedy_loop_keeps(threshold):
         boxes = np.column_stack([corners, corners + rng.uniform(1, 90, (count, 2))])
         scores = rng.permutation(count) / max(count, 1)
         assert list(_nms(boxes, scores, threshold)) == _greedy_nms(boxes, scores, threshold)
+
+
+def test_a_face_cut_by_the_frame_is_kept_at_the_edge_threshold(monkeypatch):
+    """The top face of this fixture, half outside the frame, scores 0.64: kept only because its box reaches past the edge."""
+    photo_bytes = (FIXTURES / "hard_cases" / "cut_by_the_frame_3.jpg").read_bytes()
+    faces = detect_faces(decode_image(photo_bytes))
+    cut = [face for face in faces if face.box[1] == 0.0]
+    assert len(faces) == 2 and len(cut) == 1 and EDGE_SCORE_THRESHOLD < cut[0].score <= SCORE_THRESHOLD
+    monkeypatch.setattr("model.detect.EDGE_SCORE_THRESHOLD", SCORE_THRESHOLD)
+    assert len(detect_faces(decode_image(photo_bytes))) == 1
