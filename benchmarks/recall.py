@@ -1,6 +1,6 @@
 """Does detection find the faces of real photos? Recall per hard case, old and new detectors side by side.
 
-Usage: ``python -m benchmarks.recall [--scenes-per-case 40] [--seed 0] [--mtcnn-commit 2763c60]``
+Usage: ``python -m benchmarks.recall [--scenes-per-case 100] [--seed 0] [--mtcnn-commit 2763c60]``
 (needs ../shared/datasets or $DATASETS)
 
 The scenes come from ``support.hard_cases``: UTKFace val faces (never test) blended into real
@@ -48,8 +48,8 @@ from training.cli import DATASETS
 from training.dataset import iter_images, read_split
 
 MATCH_IOU = 0.4
-SCENES_PER_CASE = 40
-SCENE_FACES = 800
+SCENES_PER_CASE = 100
+SCENE_FACES = 2000
 """The first val faces (in file-name order) that the scenes draw from, in turn."""
 MTCNN_COMMIT = "2763c60"
 """The last commit whose serving detector was MTCNN."""

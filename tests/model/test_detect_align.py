@@ -14,6 +14,7 @@ from model.detect import (
     MIN_FACE,
     NMS_BLOCK,
     SCORE_THRESHOLD,
+    SHAPES_KEPT,
     WORKING_PIXELS,
     DetectedFace,
     FaceDetector,
@@ -137,11 +138,14 @@ def test_anchors_match_the_networks_outputs_at_any_working_size():
         assert len(boxes) == len(scores) == len(points) == 0
 
 
-def test_the_interpreters_kept_are_bounded(fixture_bytes):
+def test_only_the_most_recent_canvas_sizes_keep_an_interpreter():
     detector = FaceDetector()
     for side in range(200, 520, 40):
         detector.detect_faces(Image.new("RGB", (side, side)))
-    assert len(detector._interpreters) <= 4
+    kept = dict(detector._interpreters)
+    assert list(kept) == [(512, 512), (544, 544)][-SHAPES_KEPT:]  # 440 and 480 px with their margins, to a multiple of 32
+    detector.detect_faces(Image.new("RGB", (440, 440)))
+    assert detector._interpreters[(512, 512)] is kept[(512, 512)]  # reused, not re-allocated
 
 
 @pytest.mark.parametrize("enlarged", [2, 4])
