@@ -167,7 +167,11 @@ class FaceDetector:
         return reading_order(faces)
 
     def detect_in(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One pass of the network over an RGB image at its own size: boxes ``(n, 4)`` as x1, y1, x2, y2, scores ``(n,)``, landmarks ``(n, 5, 2)``."""
+        """One pass of the network over an RGB image at its own size: boxes ``(n, 4)`` as x1, y1, x2, y2, scores ``(n,)``, landmarks ``(n, 5, 2)``.
+
+        Candidates are kept by ``SCORE_THRESHOLD``, or ``EDGE_SCORE_THRESHOLD`` for a box that
+        reaches past the frame, then thinned by non-maximum suppression, most confident first.
+        """
         width, height = (-(-(side + 2 * MARGIN) // STRIDE_MULTIPLE) * STRIDE_MULTIPLE for side in image.size)
         left, top = (width - image.width) // 2, (height - image.height) // 2  # at least MARGIN, whatever the rounding adds
         canvas = Image.new("RGB", (width, height), PADDING_COLOUR)
@@ -176,7 +180,11 @@ class FaceDetector:
         boxes, scores, points = decode(loc[0], conf[0, :, 1], landmarks[0], anchors(height, width))
         boxes, points = boxes - [left, top, left, top], points - [left, top]
         cut = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > image.width) | (boxes[:, 3] > image.height)
-        keep = scores > np.where(cut, EDGE_SCORE_THRESHOLD, SCORE_THRESHOLD)
+        keep = np.flatnonzero(scores > np.where(cut, EDGE_SCORE_THRESHOLD, SCORE_THRESHOLD))
+        # Overlaps are measured inside the photo: a cut face's box reaching into the margin and a
+        # box on its visible part are one face.
+        inside = np.clip(boxes[keep], 0, [image.width, image.height, image.width, image.height])
+        keep = keep[_nms(inside, scores[keep], NMS_IOU)]
         return boxes[keep], scores[keep], points[keep]
 
     def _network(self, shape: tuple[int, int]) -> _Network:
@@ -184,9 +192,9 @@ class FaceDetector:
             if shape in self._interpreters:
                 self._interpreters.move_to_end(shape)
             else:
+                if len(self._interpreters) == SHAPES_KEPT:
+                    self._interpreters.popitem(last=False)  # before the new one allocates: never three at once
                 self._interpreters[shape] = _Network(self._content, shape, self._threads)
-                if len(self._interpreters) > SHAPES_KEPT:
-                    self._interpreters.popitem(last=False)
             return self._interpreters[shape]
 
 
@@ -210,15 +218,14 @@ class _Network:
 
 
 def decode(loc: np.ndarray, scores: np.ndarray, landmarks: np.ndarray, anchor_table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The anchors scoring above ``EDGE_SCORE_THRESHOLD``, decoded into boxes and landmarks and thinned by NMS, most confident first."""
+    """The anchors that score above either threshold, decoded into boxes ``(n, 4)`` as x1, y1, x2, y2, scores and landmarks ``(n, 5, 2)``."""
     keep = np.flatnonzero(scores > min(SCORE_THRESHOLD, EDGE_SCORE_THRESHOLD))
     centres, sides = anchor_table[keep, :2], anchor_table[keep, 2:]
     box_centres = centres + loc[keep, :2] * VARIANCES[0] * sides
     box_sizes = sides * np.exp(loc[keep, 2:] * VARIANCES[1])
     boxes = np.concatenate([box_centres - box_sizes / 2, box_centres + box_sizes / 2], axis=1)
     points = centres[:, None] + landmarks[keep].reshape(-1, 5, 2) * VARIANCES[0] * sides[:, None]
-    kept = _nms(boxes, scores[keep], NMS_IOU)
-    return boxes[kept], scores[keep][kept], points[kept]
+    return boxes, scores[keep], points
 
 
 def reading_order(faces: list[DetectedFace]) -> list[DetectedFace]:
