@@ -38,6 +38,7 @@ os.environ.setdefault("TRUSTED_PROXY_HOPS", "1")
 bind = f"0.0.0.0:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "dashboard.gunicorn_worker.DrainingThreadWorker"  # gthread that stops taking connections at SIGTERM
 preload_app = True
 timeout = 30
 graceful_timeout = 10
