@@ -14,7 +14,7 @@ INPUTS ?= photos
 OUT ?= faces.parquet
 REPORT ?=
 
-.PHONY: run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load robustness compare-peers screenshots clean
+.PHONY: run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load soak benchmark-peak robustness compare-peers screenshots clean
 
 # Two installs in one venv: serving (what `make run` needs: the app, explanations included) and, on top,
 # development (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
@@ -104,6 +104,12 @@ deploy-check: $(BIN)/.installed  ## fresh venv from requirements.txt, the Procfi
 
 load: $(BIN)/.installed  ## 8 clients for 60 s against gunicorn on loopback -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.load
+
+soak: $(BIN)/.installed  ## up to 40,000 mixed requests (bad inputs, explanations) in at most 15 min through gunicorn: latency, errors, PSS, threads, files per minute -> benchmarks/results.md
+	$(BIN)/python -m benchmarks.soak
+
+benchmark-peak: $(BIN)/.installed  ## the server's peak PSS with 4 explanation and 8 prediction clients -> benchmarks/results.md
+	$(BIN)/python -m benchmarks.peak_memory
 
 robustness: $(BIN)/.installed  ## the shipped model on degraded validation faces -> model/robustness.json
 	$(BIN)/python -m training.robustness $(DATA)

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from dashboard.errors import error_response, http_error_response
+from dashboard.inflight import RETRY_AFTER_S, ExplainerBusy, explanation_slot
 from dashboard.openapi import openapi_document
 from model import __version__
 from model.age import AGE_GROUPS
@@ -78,7 +79,13 @@ def explain() -> tuple[Response, int]:
     g.faces = len(faces)
     if not 0 <= index < len(faces):
         return error_response(422, "no_such_face", f"The photo has {len(faces)} face(s); there is no face {index}.")
-    explanation = explain_face(get_predictor(), faces[index], target)
+    try:
+        with explanation_slot():
+            explanation = explain_face(get_predictor(), faces[index], target)
+    except ExplainerBusy:
+        response, status = error_response(503, "explainer_busy", f"The explainer is busy: try again in {RETRY_AFTER_S} s.")
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response, status
     body = {"face_index": index, "face": faces[index].to_dict(), **explanation.to_dict()}
     body["timings_ms"] = {"total_ms": round(1000 * (time.perf_counter() - started), 1)}
     return jsonify(body), 200

@@ -9,7 +9,7 @@ from dash import ALL, MATCH, Dash, Input, Output, State, ctx, html, no_update
 
 from dashboard.components import alert, explanation_view, face_card, graph
 from dashboard.figures import photo_figure, png_data_uri
-from dashboard.inflight import InFlight
+from dashboard.inflight import RETRY_AFTER_S, ExplainerBusy, InFlight, explanation_slot
 from dashboard.layout import ASSETS_DIR, SAMPLES
 from model.decode import ImageError, decode_data_url, decode_image, photo_size
 from model.explain import ExplanationCancelled, explain_face
@@ -73,9 +73,12 @@ def show_explanation(_clicks: int, target: str, crops: list[str], token: str) ->
     (face,) = predictor.predict(crop, skip_detection=True)
     cancelled = EXPLAINING.start(token)
     try:
-        explanation = explain_face(predictor, face, target, cancelled=cancelled)
+        with explanation_slot():
+            explanation = explain_face(predictor, face, target, cancelled=cancelled)
     except ExplanationCancelled:
         return alert("Explanation cancelled.", "secondary")
+    except ExplainerBusy:
+        return alert(f"The explainer is busy with other explanations: try again in {RETRY_AFTER_S} s.", "warning")
     finally:
         EXPLAINING.finish(token, cancelled)
     return explanation_view(png_data_uri(explanation.overlay), explanation.output_label, target)

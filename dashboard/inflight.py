@@ -6,11 +6,42 @@ core busy for a second for nothing. Each card carries a random token (``explain_
 the Explain callback registers an event under it and the explainer checks that event between
 batches. With several gunicorn workers a Cancel can reach another process than the one
 explaining: the result is still dropped, but that worker finishes its second of work.
+
+Explanations are also bounded (``explanation_slot``): they run one at a time on the explainer
+thread, and each one waiting holds a request thread and its photo. Past ``EXPLANATION_SLOTS``
+at once, one more is refused with ``ExplainerBusy`` (HTTP 503 with ``Retry-After``), so
+predictions keep threads to run on and the worker's memory stays bounded.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+EXPLANATION_SLOTS = int(os.environ.get("EXPLANATION_SLOTS", "2"))
+"""Explanations one worker runs or queues at once; the Procfile's worker has 4 request threads."""
+RETRY_AFTER_S = 2
+"""What a refused explanation is told to wait: about two explanations' time."""
+
+
+class ExplainerBusy(Exception):
+    """Every explanation slot of this process is taken."""
+
+
+_slots = threading.BoundedSemaphore(EXPLANATION_SLOTS)
+
+
+@contextmanager
+def explanation_slot() -> Iterator[None]:
+    """Hold one of the ``EXPLANATION_SLOTS`` while explaining, or raise ``ExplainerBusy`` at once."""
+    if not _slots.acquire(blocking=False):
+        raise ExplainerBusy(f"{EXPLANATION_SLOTS} explanations are already running or waiting")
+    try:
+        yield
+    finally:
+        _slots.release()
 
 
 class InFlight:

@@ -153,6 +153,7 @@ def openapi_document() -> dict:
                         "415": _error("Not a supported image type"),
                         "422": _error("The photo has no face with that index"),
                         "429": _error("Too many requests from this client (only when rate limiting is on)"),
+                        "503": _error("Every explanation slot is taken (EXPLANATION_SLOTS); try again after the Retry-After header's seconds"),
                     },
                 }
             },

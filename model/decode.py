@@ -22,8 +22,8 @@ MAX_BYTES = 15 * 1024 * 1024
 DECODE_MAX_SIDE = 1920
 """JPEGs larger than this are decoded at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling), never below it.
 
-Detection reads far fewer pixels anyway (``model.detect.reduction``: a 12 MP photo decoded at
-2016 px is reduced 3 times), and the faces it promises to find keep at least the 200 px that
+Detection reads far fewer pixels anyway (``model.detect.working_scale``: a 12 MP photo decoded
+at 2016 px is read at a third of that), and the faces it promises to find keep at least the 200 px that
 the aligned crop needs; a 12 MP phone photo decodes in a quarter of the time. Boxes are still reported in the photo's own pixels
 (``photo_scale``)."""
 SCALE_KEY = "face2data.photo_scale"

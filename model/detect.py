@@ -6,25 +6,23 @@ and five landmarks. It was trained on WIDER FACE, whose faces are cut by the fra
 covered and badly lit, and finds such faces where the MTCNN cascade it replaced did not; MTCNN
 found smaller faces (``docs/detector.md``). The network comes from ``training.export_detector``.
 
-Resolution policy: a photo is searched in one pass, box-shrunk by the smallest whole factor
-``k`` that leaves at most ``WORKING_PIXELS`` and a short side of at most ``MAX_SHORT_SIDE``
-(``reduction``). RetinaFace finds a face from ``MIN_FACE`` pixels at that size, so the smallest
-face promised in the photo's pixels is ``MIN_FACE * k`` (``smallest_face``):
-
-- 64 px in photos with a short side up to 512 px (a 200 px crop, 640x480);
-- 128 px up to 1024 px (a 1 MP portrait, 1280x960);
-- 192 px up to 1536 px (a 1080p frame; a 12 MP phone JPEG, which ``model.decode`` reads at half
-  size: 384 of its own pixels).
-
-A whole factor keeps the shrink exact and cheap (``Image.reduce``), and the network's cost is
-bounded by ``WORKING_PIXELS`` whatever the photo, so there is never a second pass.
+Resolution policy: a photo is read in one pass, on one of a few fixed canvases (``CANVASES``):
+672x480 for a photo of 3:2 or wider, 704x544 for a squarer one (a phone's 4:3), both turned for
+portrait photos, and 256x256 for a small crop. It is shrunk to fit inside the canvas's margin
+(``working_scale``; never enlarged): by a whole factor when that is within 5% of the fit
+(``Image.reduce``, exact and cheap), else by a box filter. Fixed canvases keep one interpreter
+each, allocated once: memory stays flat whatever sizes the photos come in, and no request pays
+for an allocation. RetinaFace finds a face from ``MIN_FACE`` pixels at the working size, so the
+smallest face promised in the photo's pixels is ``MIN_FACE`` divided by the scale
+(``smallest_face``): 64 px in a 200 px crop or a photo up to 656x496, 128 px in a 1 MP portrait
+or at 1280x960, 197 px in a 1080p frame or a 12 MP JPEG as ``model.decode`` reads it (2016x1512:
+394 of the photo's own pixels).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,25 +33,30 @@ from PIL import Image
 
 from model.config import MODEL_DIR
 
-WORKING_PIXELS = 700_000
-"""The most pixels the network reads per photo, margin aside: its time is bounded whatever the photo's size."""
-MAX_SHORT_SIDE = 512
-"""The working image's short side is at most this: a close-up face is as tall as the photo, and RetinaFace's
-largest anchors are 512 px; a face much larger comes back as several partial boxes (a 200 px crop
-enlarged to 800 px gave four)."""
+CANVASES = {"wide": (480, 672), "standard": (544, 704), "small": (256, 256)}
+"""The network's input sizes (height, width) for landscape photos, margin included; portrait photos use them turned.
+
+"wide" takes photos of 3:2 and wider, "standard" those squarer (a phone's 4:3): each holds such a
+photo reduced twice from 1 MP with its margin. They bound the network's time (10-13 ms on 2
+cores) and keep a close-up within RetinaFace's largest anchors (512 px): a face much larger comes
+back as several partial boxes (a 200 px crop enlarged to 800 px gave four)."""
+WIDE_ASPECT = 1.42
+"""Photos at least this much longer than high (3:2 is 1.5, 4:3 1.33) go on the "wide" canvas."""
+WHOLE_FACTOR_SLACK = 0.95
+"""A photo is shrunk by a whole factor when that keeps at least this share of the exact fit's size."""
 MIN_FACE = 64
 """The smallest face (the side of its UTKFace-style square, in working pixels) that the resolution policy promises: 9 in 10 are found there (docs/detector.md)."""
-STRIDE_MULTIPLE = 32
-"""The working image is padded (``PADDING_COLOUR``) to a multiple of the coarsest stride."""
 MARGIN = 24
-"""Mean-coloured pixels added around the working image on every side, so that anchors lie beyond the frame too.
+"""Mean-coloured pixels around the working image on every side at least, so that anchors lie beyond the frame too.
 
 A face cut by the frame has its centre near or past the edge, where the network had few anchors
 and the zero padding of its convolutions ends abruptly; with a margin it sees a face against a
 plain border. On val scenes it raised the faces cut by the frame found from 84% to 96%, for 25%
 more pixels at 640x480 (docs/detector.md).
 """
-ANCHORS = ((8, (16, 32)), (16, (64, 128)), (32, (256, 512)))
+STRIDE = 32
+"""The network's coarsest stride: canvases are whole multiples of it."""
+ANCHORS = ((8, (16, 32)), (16, (64, 128)), (STRIDE, (256, 512)))
 """RetinaFace's anchors: (stride, square anchor sides in pixels) per pyramid level, two per cell."""
 VARIANCES = (0.1, 0.2)
 """RetinaFace's box-encoding variances for centres and for log sizes."""
@@ -73,14 +76,6 @@ NMS_IOU = 0.4
 """Overlapping detections of one face: the less confident is dropped above this IoU (RetinaFace's own)."""
 NMS_BLOCK = 256
 """Rows of the pairwise overlaps that non-maximum suppression computes at a time (``_nms``)."""
-SHAPES_KEPT = 2
-"""Interpreters kept allocated, one per canvas size, the most recently used: photos of one or two sizes never re-allocate.
-
-Each holds its activations, about 110 bytes per canvas pixel under XNNPACK (35 MB for a 1 MP
-portrait's 672x480 canvas, 41 MB for a 12 MP photo's 736x576), so a third size replaces the
-oldest instead of adding 40 MB to a 512 MB dyno's worker; a new size costs about 40 ms once
-(allocation and the first call).
-"""
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
 
@@ -112,14 +107,51 @@ class DetectedFace:
         return np.array([self.landmarks[name] for name in LANDMARK_NAMES], dtype=np.float64)
 
 
-def reduction(width: int, height: int) -> int:
-    """The whole factor a photo is shrunk by for detection: the smallest within ``WORKING_PIXELS`` and ``MAX_SHORT_SIDE``."""
-    return max(1, math.ceil(math.sqrt(width * height / WORKING_PIXELS)), math.ceil(min(width, height) / MAX_SHORT_SIDE))
+def canvas_for(width: int, height: int) -> tuple[int, int]:
+    """The canvas (height, width) a photo is read on: the small one if it fits, else the one of its shape, turned with it."""
+    small = CANVASES["small"]
+    if max(width, height) + 2 * MARGIN <= min(small):
+        return small
+    canvas = CANVASES["wide" if max(width, height) >= WIDE_ASPECT * min(width, height) else "standard"]
+    return canvas if width >= height else canvas[::-1]
+
+
+def working_scale(width: int, height: int) -> float:
+    """Working pixels per photo pixel: the photo fits inside its canvas's margin, never enlarged; a whole factor if within 5%."""
+    canvas_height, canvas_width = canvas_for(width, height)
+    fit = min(1.0, (canvas_width - 2 * MARGIN) / width, (canvas_height - 2 * MARGIN) / height)
+    whole = 1 / math.ceil(1 / fit)
+    return whole if whole >= WHOLE_FACTOR_SLACK * fit else fit
 
 
 def smallest_face(width: int, height: int) -> int:
     """The smallest face, in the pixels of a ``width`` x ``height`` image, that detection promises to find."""
-    return MIN_FACE * reduction(width, height)
+    return round(MIN_FACE / working_scale(width, height))
+
+
+def whole_factor(scale: float) -> int | None:
+    """The whole factor a scale shrinks by (1 for none), or None when it is not the inverse of a whole number."""
+    factor = round(1 / scale)
+    return factor if abs(factor * scale - 1) < 1e-9 else None
+
+
+def shrunk_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """The working image's size for a photo of ``size`` at ``scale`` (a whole factor as ``Image.reduce`` rounds it)."""
+    width, height = size
+    factor = whole_factor(scale)
+    if factor is not None:
+        return -(-width // factor), -(-height // factor)
+    return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+
+
+def shrink(image: Image.Image, scale: float) -> Image.Image:
+    """The photo at the working scale: ``Image.reduce`` for a whole factor, else reduced by the whole part and box-filtered the rest."""
+    factor = whole_factor(scale)
+    if factor == 1:
+        return image
+    if factor is not None:
+        return image.reduce(factor)
+    return image.resize(shrunk_size(image.size, scale), Image.Resampling.BOX, reducing_gap=1.0)
 
 
 @cache
@@ -143,14 +175,15 @@ class FaceDetector:
     def __init__(self, detector_dir: Path = MODEL_DIR / "detector", threads: int = 2) -> None:
         self._content = (Path(detector_dir) / "retinaface.tflite").read_bytes()
         self._threads = threads
-        self._interpreters: OrderedDict[tuple[int, int], _Network] = OrderedDict()
+        self._interpreters: dict[tuple[int, int], _Network] = {}  # one per canvas, allocated on first use
         self._lock = threading.Lock()
 
     def detect_faces(self, image: Image.Image) -> list[DetectedFace]:
         """Every face in an RGB photo, in reading order (rows top to bottom, left to right in a row), in the photo's own pixels."""
         image = image if image.mode == "RGB" else image.convert("RGB")
-        factor = reduction(image.width, image.height)
-        boxes, scores, points = self.detect_in(image.reduce(factor) if factor > 1 else image)
+        scale = working_scale(image.width, image.height)
+        boxes, scores, points = self.detect_in(shrink(image, scale), canvas_for(image.width, image.height))
+        factor = np.array([image.width, image.height]) / np.array(shrunk_size(image.size, scale))
         faces = []
         for box, score, landmarks in zip(boxes, scores, points, strict=True):
             x1, y1 = np.maximum(box[:2] * factor, 0.0)
@@ -166,17 +199,23 @@ class FaceDetector:
             )
         return reading_order(faces)
 
-    def detect_in(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One pass of the network over an RGB image at its own size: boxes ``(n, 4)`` as x1, y1, x2, y2, scores ``(n,)``, landmarks ``(n, 5, 2)``.
+    def detect_in(self, image: Image.Image, canvas: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One pass of the network over an RGB image, centred on a ``canvas`` (height, width) at least ``MARGIN`` larger on every side.
+
+        Returns boxes ``(n, 4)`` as x1, y1, x2, y2, scores ``(n,)`` and landmarks ``(n, 5, 2)`` in the image's pixels.
 
         Candidates are kept by ``SCORE_THRESHOLD``, or ``EDGE_SCORE_THRESHOLD`` for a box that
         reaches past the frame, then thinned by non-maximum suppression, most confident first.
         """
-        width, height = (-(-(side + 2 * MARGIN) // STRIDE_MULTIPLE) * STRIDE_MULTIPLE for side in image.size)
-        left, top = (width - image.width) // 2, (height - image.height) // 2  # at least MARGIN, whatever the rounding adds
+        height, width = canvas
+        # The image sits where it would in the smallest canvas of whole strides around it (a margin of
+        # 24-39 px): at the same phase of the network's 32 px grid whatever the canvas, so a photo's
+        # detections do not depend on which canvas holds it.
+        left, top = ((-(-(side + 2 * MARGIN) // STRIDE) * STRIDE - side) // 2 for side in image.size)
         canvas = Image.new("RGB", (width, height), PADDING_COLOUR)
         canvas.paste(image, (left, top))
-        loc, conf, landmarks = self._network((height, width))(np.asarray(canvas)[None])
+        with self._lock:  # one photo at a time: its network runs on both cores, and a new canvas size allocates alone
+            loc, conf, landmarks = self._network((height, width))(np.asarray(canvas)[None])
         boxes, scores, points = decode(loc[0], conf[0, :, 1], landmarks[0], anchors(height, width))
         boxes, points = boxes - [left, top, left, top], points - [left, top]
         cut = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > image.width) | (boxes[:, 3] > image.height)
@@ -188,18 +227,14 @@ class FaceDetector:
         return boxes[keep], scores[keep], points[keep]
 
     def _network(self, shape: tuple[int, int]) -> _Network:
-        with self._lock:
-            if shape in self._interpreters:
-                self._interpreters.move_to_end(shape)
-            else:
-                if len(self._interpreters) == SHAPES_KEPT:
-                    self._interpreters.popitem(last=False)  # before the new one allocates: never three at once
-                self._interpreters[shape] = _Network(self._content, shape, self._threads)
-            return self._interpreters[shape]
+        """The interpreter allocated for ``shape``; called under ``_lock``."""
+        if shape not in self._interpreters:
+            self._interpreters[shape] = _Network(self._content, shape, self._threads)
+        return self._interpreters[shape]
 
 
 class _Network:
-    """The network allocated for one input shape; a lock makes it safe to share between threads."""
+    """The network allocated for one input shape (``FaceDetector`` calls it under its lock)."""
 
     def __init__(self, content: bytes, shape: tuple[int, int], threads: int) -> None:
         self._interpreter = Interpreter(model_content=content, num_threads=threads)
@@ -207,13 +242,11 @@ class _Network:
         self._interpreter.resize_tensor_input(self._input, (1, *shape, 3))
         self._interpreter.allocate_tensors()
         self._outputs = sorted(self._interpreter.get_output_details(), key=lambda detail: detail["shape"][-1])  # conf, loc, landmarks
-        self._lock = threading.Lock()
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        with self._lock:
-            self._interpreter.set_tensor(self._input, batch)
-            self._interpreter.invoke()
-            conf, loc, landmarks = (self._interpreter.get_tensor(detail["index"]) for detail in self._outputs)
+        self._interpreter.set_tensor(self._input, batch)
+        self._interpreter.invoke()
+        conf, loc, landmarks = (self._interpreter.get_tensor(detail["index"]) for detail in self._outputs)
         return loc, conf, landmarks
 
 

@@ -34,7 +34,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 from support.photos import paste_face
 
 SCENE_SIZE = (1280, 960)
-"""A phone photo's shape, at a size detection reads as 640x480 (``model.detect.reduction`` = 2)."""
+"""A phone photo's shape, at a size detection reads as 640x480 (``model.detect.working_scale`` = 1/2)."""
 SMALL_SCENE_SIZE = (640, 480)
 
 FACE_FREE = {

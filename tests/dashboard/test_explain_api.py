@@ -4,6 +4,7 @@ import io
 import numpy as np
 from PIL import Image
 
+from dashboard.inflight import EXPLANATION_SLOTS, RETRY_AFTER_S, explanation_slot
 from model.predictor import get_predictor
 
 
@@ -38,3 +39,19 @@ def test_explain_refuses_bad_parameters(client, fixture_bytes):
     response = post_explain(client, fixture_bytes, face="3")
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "no_such_face"
     assert post_explain(client, fixture_bytes, photo="chelsea.png").status_code == 422
+
+
+def test_explanations_past_the_slots_are_refused_with_retry_after(client, fixture_bytes):
+    """With every slot taken (held here as running explanations would hold them), one more gets 503 and a Retry-After; then it runs."""
+    taken = [explanation_slot() for _ in range(EXPLANATION_SLOTS)]
+    for slot in taken:
+        slot.__enter__()
+    try:
+        response = post_explain(client, fixture_bytes)
+        assert response.status_code == 503 and response.get_json()["error"]["code"] == "explainer_busy"
+        assert int(response.headers["Retry-After"]) == RETRY_AFTER_S
+        assert client.post("/api/v1/predict", data=fixture_bytes("astronaut.png"), content_type="image/png").status_code == 200
+    finally:
+        for slot in taken:
+            slot.__exit__(None, None, None)
+    assert post_explain(client, fixture_bytes).status_code == 200

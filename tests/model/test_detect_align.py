@@ -8,21 +8,24 @@ from PIL import Image
 from model.align import FaceTemplate, align_face, similarity_transform
 from model.decode import decode_image, photo_scale, photo_size
 from model.detect import (
+    CANVASES,
     EDGE_SCORE_THRESHOLD,
     LANDMARK_NAMES,
-    MAX_SHORT_SIDE,
+    MARGIN,
     MIN_FACE,
     NMS_BLOCK,
     SCORE_THRESHOLD,
-    SHAPES_KEPT,
-    WORKING_PIXELS,
+    WHOLE_FACTOR_SLACK,
     DetectedFace,
     FaceDetector,
     _nms,
     anchors,
+    canvas_for,
     reading_order,
-    reduction,
+    shrink,
+    shrunk_size,
     smallest_face,
+    working_scale,
 )
 from model.predictor import get_predictor
 from support import FIXTURES
@@ -85,22 +88,36 @@ def test_large_photos_are_detected_reduced_and_mapped_back(fixture_bytes):
     large = small.resize((3000, 3000))
     (face_small,) = detect_faces(small)
     (face_large,) = detect_faces(large)
-    assert reduction(*large.size) > 1
+    assert working_scale(*large.size) < 1
     scale = 3000 / 512
     assert np.allclose(np.array(face_large.box) / scale, face_small.box, atol=6)
     assert np.allclose(face_large.landmark_array() / scale, face_small.landmark_array(), atol=4)
 
 
 @pytest.mark.parametrize(
-    ("size", "factor"),
-    [((200, 200), 1), ((400, 400), 1), ((640, 480), 1), ((800, 600), 2), ((1225, 817), 2), ((1920, 1080), 3), ((2016, 1512), 3), ((4032, 3024), 6)],
+    ("size", "canvas", "scale"),
+    [
+        ((200, 200), "small", 1),
+        ((300, 300), "standard", 1),
+        ((640, 480), "standard", 1),
+        ((1280, 960), "standard", 0.5),
+        ((1225, 817), "wide", 0.5),
+        ((817, 1225), "wide", 0.5),
+        ((1920, 1080), "wide", 0.325),
+        ((2016, 1512), "standard", 656 / 2016),
+    ],
 )
-def test_the_resolution_policy_reads_at_most_working_pixels_with_the_smallest_factor(size, factor):
-    assert reduction(*size) == factor
-    pixels, short = size[0] * size[1], min(size)
-    assert pixels / factor**2 <= WORKING_PIXELS and short / factor <= MAX_SHORT_SIDE
-    assert factor == 1 or pixels / (factor - 1) ** 2 > WORKING_PIXELS or short / (factor - 1) > MAX_SHORT_SIDE
-    assert smallest_face(*size) == MIN_FACE * factor
+def test_the_resolution_policy_fits_each_photo_on_its_canvas(size, canvas, scale):
+    height, width = CANVASES[canvas] if size[0] >= size[1] else CANVASES[canvas][::-1]
+    assert canvas_for(*size) == (height, width)
+    assert working_scale(*size) == pytest.approx(scale)
+    working = shrunk_size(size, working_scale(*size))
+    assert working[0] + 2 * MARGIN <= width and working[1] + 2 * MARGIN <= height
+    fills = max(working[0] / (width - 2 * MARGIN), working[1] / (height - 2 * MARGIN))
+    assert scale == 1 or fills >= WHOLE_FACTOR_SLACK - 0.01  # shrunk no more than it must
+    assert smallest_face(*size) == round(MIN_FACE / working_scale(*size))
+    image = Image.new("RGB", size)
+    assert shrink(image, working_scale(*size)).size == working
 
 
 @pytest.mark.parametrize("size", [(200, 200), (640, 480), (1225, 817), (1920, 1080), (2016, 1512)])
@@ -131,21 +148,21 @@ def test_the_hard_case_fixtures_find_every_face_and_nothing_else(name):
 
 def test_anchors_match_the_networks_outputs_at_any_working_size():
     for height, width in ((224, 224), (480, 704), (576, 736), (96, 1024)):
-        boxes, scores, points = DETECTOR.detect_in(Image.new("RGB", (width - 64, height - 64), (128, 128, 128)))
+        boxes, scores, points = DETECTOR.detect_in(Image.new("RGB", (width - 64, height - 64), (128, 128, 128)), (height, width))
         network = DETECTOR._network((height, width))
         loc, conf, landmarks = network(np.zeros((1, height, width, 3), np.uint8))
         assert loc.shape[1] == conf.shape[1] == landmarks.shape[1] == len(anchors(height, width))
         assert len(boxes) == len(scores) == len(points) == 0
 
 
-def test_only_the_most_recent_canvas_sizes_keep_an_interpreter():
+def test_photos_of_any_size_share_one_interpreter_per_canvas():
     detector = FaceDetector()
-    for side in range(200, 520, 40):
-        detector.detect_faces(Image.new("RGB", (side, side)))
+    for size in ((200, 200), (150, 90), (640, 480), (1225, 817), (2016, 1512), (300, 900), (4000, 1000)):
+        detector.detect_faces(Image.new("RGB", size))
     kept = dict(detector._interpreters)
-    assert list(kept) == [(512, 512), (544, 544)][-SHAPES_KEPT:]  # 440 and 480 px with their margins, to a multiple of 32
-    detector.detect_faces(Image.new("RGB", (440, 440)))
-    assert detector._interpreters[(512, 512)] is kept[(512, 512)]  # reused, not re-allocated
+    assert set(kept) == {CANVASES["small"], CANVASES["standard"], CANVASES["wide"], CANVASES["wide"][::-1]}
+    detector.detect_faces(Image.new("RGB", (1600, 1000)))
+    assert all(detector._interpreters[shape] is kept[shape] for shape in kept)  # reused, never re-allocated
 
 
 @pytest.mark.parametrize("enlarged", [2, 4])
@@ -237,7 +254,7 @@ def test_half_a_face_at_the_edge_of_the_frame_is_found(fixture_bytes):
     (found,) = detect_faces(scene)
     assert found.box[0] == 0.0 and 100 < found.box[2] < 200
     right_eye = np.array(whole.landmarks["right_eye"]) - [150, -150]
-    assert np.linalg.norm(np.array(found.landmarks["right_eye"]) - right_eye) < 20
+    assert np.linalg.norm(np.array(found.landmarks["right_eye"]) - right_eye) < 0.12 * 300  # within an eye's width of the 300 px face
 
 
 def _greedy_nms(boxes, scores, threshold):

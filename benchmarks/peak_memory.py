@@ -1,0 +1,85 @@
+"""The server's memory at its worst: 4 explanation clients and 8 prediction clients at once, against the 512 MB dyno.
+
+Usage: ``python -m benchmarks.peak_memory [--seconds 60]`` (``make benchmark-peak``)
+
+Prediction clients cycle through every benchmark photo (12 MP ones included); explanation
+clients ask for gender maps of the 1 MP portrait back to back. The server's PSS (master and
+worker, shared pages once, as a container counts them) is read every 0.1 s. Explanations past
+``EXPLANATION_SLOTS`` are refused with 503 and counted. Writes ``benchmarks/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+import urllib.error
+from collections import Counter
+
+from benchmarks.latency import machine, wait_for_warm_explainer
+from benchmarks.report import publish
+from benchmarks.soak import resources
+from dashboard.inflight import EXPLANATION_SLOTS
+from support.photos import PORTRAIT, benchmark_photos
+from support.server import post, production_server
+
+PREDICTORS, EXPLAINERS = 8, 4
+DYNO_MIB = 512
+
+
+def client(url: str, photos: list[bytes], deadline: float, statuses: Counter, lock: threading.Lock) -> None:
+    index = 0
+    while time.perf_counter() < deadline:
+        try:
+            post(url, photos[index % len(photos)], timeout=120)
+            status = 200
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError as error:
+            status = f"no answer ({type(error).__name__})"
+        with lock:
+            statuses[status] += 1
+        index += 1
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.peak_memory", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args(argv)
+    photos = benchmark_photos()
+    predictions, explanations, lock = Counter(), Counter(), threading.Lock()
+    with production_server() as server:
+        post(f"{server.url}/api/v1/predict", photos[PORTRAIT])
+        wait_for_warm_explainer(server.url)
+        idle = resources(server)[0]
+        deadline = time.perf_counter() + args.seconds
+        threads = [
+            *(
+                threading.Thread(target=client, args=(f"{server.url}/api/v1/predict", list(photos.values()), deadline, predictions, lock))
+                for _ in range(PREDICTORS)
+            ),
+            *(
+                threading.Thread(target=client, args=(f"{server.url}/api/v1/explain?target=gender", [photos[PORTRAIT]], deadline, explanations, lock))
+                for _ in range(EXPLAINERS)
+            ),
+        ]
+        for thread in threads:
+            thread.start()
+        peak = idle
+        while any(thread.is_alive() for thread in threads):
+            peak = max(peak, resources(server)[0])
+            time.sleep(0.1)
+    lines = [
+        f"Machine: {machine()}. {PREDICTORS} prediction clients (every benchmark photo in turn, 12 MP included) and {EXPLAINERS} explanation "
+        f"clients for {args.seconds:.0f} s against the Procfile's server on loopback; `EXPLANATION_SLOTS` = {EXPLANATION_SLOTS}.",
+        "",
+        f"- Server PSS (master + worker, shared pages once), read every 0.1 s: {idle:.0f} MiB idle, peak {peak:.0f} MiB "
+        f"({'within' if peak <= 450 else 'over'} the 450 MiB target for a {DYNO_MIB} MB dyno)",
+        f"- Predictions by status: {dict(sorted(predictions.items(), key=str))}",
+        f"- Explanations by status: {dict(sorted(explanations.items(), key=str))} (503: refused past the slots, with Retry-After)",
+    ]
+    return publish("Peak memory under mixed load", "python -m benchmarks.peak_memory (make benchmark-peak)", lines)
+
+
+if __name__ == "__main__":
+    main()
