@@ -105,8 +105,9 @@ deploy-check: $(BIN)/.installed  ## fresh venv from requirements.txt, the Procfi
 load: $(BIN)/.installed  ## 8 clients for 60 s against gunicorn on loopback -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.load
 
-soak: $(BIN)/.installed  ## up to 40,000 mixed requests (bad inputs, explanations) in at most 15 min through gunicorn: latency, errors, PSS, threads, files per minute -> benchmarks/results.md
+soak: $(BIN)/.installed  ## up to 40,000 mixed requests (bad inputs, explanations) in at most 15 min through gunicorn: latency, errors, PSS, threads, files per minute; then SIGTERM and SIGKILL under load -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.soak
+	$(BIN)/python -m benchmarks.restarts
 
 benchmark-peak: $(BIN)/.installed  ## the server's peak PSS with 4 explanation and 8 prediction clients -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.peak_memory
