@@ -13,15 +13,13 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-import urllib.error
 from collections import Counter
 
 from benchmarks.latency import machine, wait_for_warm_explainer
 from benchmarks.report import publish
-from benchmarks.soak import resources
 from dashboard.inflight import EXPLANATION_SLOTS
 from support.photos import PORTRAIT, benchmark_photos
-from support.server import post, production_server
+from support.server import post, post_status, production_server, resources
 
 PREDICTORS, EXPLAINERS = 8, 4
 DYNO_MIB = 512
@@ -30,13 +28,7 @@ DYNO_MIB = 512
 def client(url: str, photos: list[bytes], deadline: float, statuses: Counter, lock: threading.Lock) -> None:
     index = 0
     while time.perf_counter() < deadline:
-        try:
-            post(url, photos[index % len(photos)], timeout=120)
-            status = 200
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except OSError as error:
-            status = f"no answer ({type(error).__name__})"
+        status, _ = post_status(url, photos[index % len(photos)])
         with lock:
             statuses[status] += 1
         index += 1

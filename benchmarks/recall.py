@@ -175,12 +175,13 @@ def match(truth: np.ndarray, detected: np.ndarray) -> tuple[list[int | None], in
     return found, int(unclaimed.sum())
 
 
-DETECTORS = ("Face2Data (RetinaFace)", "MTCNN (until {commit})", "YuNet (yuface)")
+def detectors(commit: str) -> dict[str, Callable[[list[Image.Image]], list[Detections]]]:
+    """The three detectors by the names the tables give them; MTCNN as served at ``commit``."""
+    return {"Face2Data (RetinaFace)": face2data, f"MTCNN (until {commit})": mtcnn_at(commit), "YuNet (yuface)": yunet}
 
 
 def run_detectors(photos: list[Image.Image], commit: str) -> dict[str, list[Detections]]:
-    names = [name.format(commit=commit) for name in DETECTORS]
-    return dict(zip(names, (face2data(photos), mtcnn_at(commit)(photos), yunet(photos)), strict=True))
+    return {name: detect(photos) for name, detect in detectors(commit).items()}
 
 
 def hard_case_table(scenes: list[Scene], free: dict[str, Image.Image], answers: dict[str, list[Detections]]) -> list[str]:
@@ -234,14 +235,11 @@ def face2data_boxes(detector: FaceDetector, photo: Image.Image) -> np.ndarray:
     return np.array([face.box for face in detector.detect_faces(photo)], dtype=np.float64).reshape(-1, 4)
 
 
-def landmark_table(scenes: list[Scene], answers: dict[str, list[Detections]]) -> list[str]:
+def landmark_table(scenes: list[Scene], answers: dict[str, list[Detections]], commit: str) -> list[str]:
     """Landmark agreement on frontal faces found by every detector, in units of the eye distance."""
     names = list(answers)
     frontal = [index for index, scene in enumerate(scenes) if scene.case == "frontal"]
-    mirrored = {
-        name: detect([scenes[index].image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for index in frontal])
-        for name, detect in _detect_functions(names).items()
-    }
+    mirrored = run_detectors([scenes[index].image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) for index in frontal], commit)
     offsets, mirror_errors = [], {name: [] for name in names}
     for position, index in enumerate(frontal):
         scene = scenes[index]
@@ -280,11 +278,6 @@ def landmark_table(scenes: list[Scene], answers: dict[str, list[Detections]]) ->
     return lines
 
 
-def _detect_functions(names: list[str]) -> dict[str, Callable[[list[Image.Image]], list[Detections]]]:
-    commit = names[1].split("until ")[1].rstrip(")")
-    return dict(zip(names, (face2data, mtcnn_at(commit), yunet), strict=True))
-
-
 def committed_photos(commit: str) -> list[str]:
     """The committed group photos: faces found by each detector."""
     photos = {"group_selfie.jpg (7 faces)": 7, "group.jpg (6 faces)": 6}
@@ -316,7 +309,7 @@ def main(argv: list[str] | None = None) -> str:
         "",
         *policy_table(faces[-60:], args.seed),
         "",
-        *landmark_table(scenes, answers),
+        *landmark_table(scenes, answers, args.mtcnn_commit),
         "",
         *committed_photos(args.mtcnn_commit),
     ]

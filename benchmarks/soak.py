@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-import urllib.error
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -29,7 +28,7 @@ from benchmarks.latency import machine, wait_for_warm_explainer
 from benchmarks.report import publish
 from support import FIXTURES
 from support.photos import CROP, GROUP, PHONE, PORTRAIT, SELFIE, benchmark_photos, jpeg
-from support.server import RunningServer, post, production_server
+from support.server import RunningServer, post, post_status, production_server, resources
 
 EXPLAIN_EVERY = 50
 MIX = (PORTRAIT, PORTRAIT, PORTRAIT, CROP, CROP, SELFIE, GROUP, PHONE)
@@ -50,16 +49,6 @@ class Window:
     pss_mib: float = 0.0
     threads: int = 0
     descriptors: int = 0
-
-
-def resources(server: RunningServer) -> tuple[float, int, int]:
-    """The server's PSS in MiB, its threads and its open file descriptors, master and worker together."""
-    processes = server.processes()
-    return (
-        sum(process.memory_full_info().pss for process in processes) / 2**20,
-        sum(process.num_threads() for process in processes),
-        sum(process.num_fds() for process in processes),
-    )
 
 
 class Soak:
@@ -88,13 +77,9 @@ class Soak:
         while (request := self.next_request()) is not None:
             path, body, well_formed = request
             began = time.perf_counter()
-            try:
-                post(f"{self.server.url}{path}", body, timeout=120)
-                status = 200
-            except urllib.error.HTTPError as error:
-                status = "503, explainer busy" if error.code == 503 and error.headers.get("Retry-After") and "explain" in path else error.code
-            except OSError as error:
-                status = f"no answer ({type(error).__name__})"
+            status, headers = post_status(f"{self.server.url}{path}", body)
+            if status == 503 and headers.get("Retry-After") and "explain" in path:
+                status = "503, explainer busy"
             elapsed = 1000 * (time.perf_counter() - began)
             with self.lock:
                 window = self.windows[-1]

@@ -70,7 +70,7 @@ EDGE_SCORE_THRESHOLD = 0.6
 """The threshold for a face whose box reaches past the frame: half a face is half the evidence.
 
 On val scenes not used for the benchmark's figures it found 97.5% of the faces cut by the frame
-instead of 93.8%, and no more false positives on the face-free photographs (docs/detector.md).
+instead of 93.8%, for one false positive on the 51 face-free photographs (docs/detector.md).
 """
 NMS_IOU = 0.4
 """Overlapping detections of one face: the less confident is dropped above this IoU (RetinaFace's own)."""
@@ -181,9 +181,9 @@ class FaceDetector:
     def detect_faces(self, image: Image.Image) -> list[DetectedFace]:
         """Every face in an RGB photo, in reading order (rows top to bottom, left to right in a row), in the photo's own pixels."""
         image = image if image.mode == "RGB" else image.convert("RGB")
-        scale = working_scale(image.width, image.height)
-        boxes, scores, points = self.detect_in(shrink(image, scale), canvas_for(image.width, image.height))
-        factor = np.array([image.width, image.height]) / np.array(shrunk_size(image.size, scale))
+        working = shrink(image, working_scale(image.width, image.height))
+        boxes, scores, points = self.detect_in(working, canvas_for(image.width, image.height))
+        factor = np.array(image.size) / np.array(working.size)
         faces = []
         for box, score, landmarks in zip(boxes, scores, points, strict=True):
             x1, y1 = np.maximum(box[:2] * factor, 0.0)
@@ -200,7 +200,7 @@ class FaceDetector:
         return reading_order(faces)
 
     def detect_in(self, image: Image.Image, canvas: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One pass of the network over an RGB image, centred on a ``canvas`` (height, width) at least ``MARGIN`` larger on every side.
+        """One pass of the network over an RGB image placed on a ``canvas`` (height, width) at least ``MARGIN`` larger on every side.
 
         Returns boxes ``(n, 4)`` as x1, y1, x2, y2, scores ``(n,)`` and landmarks ``(n, 5, 2)`` in the image's pixels.
 

@@ -8,10 +8,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 
 import psutil
@@ -69,6 +71,27 @@ def post(url: str, data: bytes, content_type: str = "image/jpeg", timeout: float
     request = urllib.request.Request(url, data=data, headers={"Content-Type": content_type}, method="POST")
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.read()
+
+
+def post_status(url: str, data: bytes, timeout: float = 120) -> tuple[int | str, Message | None]:
+    """How a POST ended: its HTTP status and headers, or ``"no answer (<error>)"`` and None when none came."""
+    try:
+        post(url, data, timeout=timeout)
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+    except OSError as error:
+        return f"no answer ({type(error).__name__})", None
+    return 200, None
+
+
+def resources(server: RunningServer) -> tuple[float, int, int]:
+    """The server's PSS in MiB (shared pages once, as a container counts them), its threads and open files, master and workers together."""
+    processes = server.processes()
+    return (
+        sum(process.memory_full_info().pss for process in processes) / 2**20,
+        sum(process.num_threads() for process in processes),
+        sum(process.num_fds() for process in processes),
+    )
 
 
 @dataclass
