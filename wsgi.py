@@ -5,6 +5,8 @@ under model/ is loaded before the worker forks.
 """
 
 from dashboard.app import configure_logging, create_app
+from dashboard.settings import Settings
 
-configure_logging()
-server = create_app().server
+settings = Settings.from_environ()
+configure_logging(settings)
+server = create_app(settings).server

@@ -8,3 +8,13 @@ dagcomponentfuncs.FaceThumbnail = function (props) {
   }
   return React.createElement("img", { src: props.value, alt: "face", className: "batch-thumbnail" });
 };
+
+/* A probability as a whole percentage ("97%"); the cell keeps the number, so the column sorts by it. */
+dagcomponentfuncs.Percent = function (props) {
+  return props.value == null ? null : Math.round(100 * props.value) + "%";
+};
+
+/* An age in years with one decimal ("50.7"). */
+dagcomponentfuncs.OneDecimal = function (props) {
+  return props.value == null ? null : Number(props.value).toFixed(1);
+};

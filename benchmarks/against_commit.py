@@ -19,8 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.latency import machine
-from benchmarks.report import publish
+from benchmarks.common import publish
 from support import ROOT
 from support.photos import PHONE, PORTRAIT, benchmark_photos
 from support.server import minor_faults, post, production_server
@@ -87,7 +86,7 @@ def main(argv: list[str] | None = None) -> str:
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT, check=True)
     lines = [
-        f"Machine: {machine()}. `POST /api/v1/predict`, {args.runs} requests per photo, server and round after {WARM_UP} of warm-up; the two servers alternate.",
+        f"`POST /api/v1/predict`, {args.runs} requests per photo, server and round after {WARM_UP} of warm-up; the two servers alternate.",
         "",
         f"| round | measure | commit {base}: p50 ms / detection ms / page faults per request | this checkout: the same | ratio |",
         "|---|---|---|---|---|",

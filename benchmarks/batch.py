@@ -18,8 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from benchmarks.latency import machine
-from benchmarks.report import publish
+from benchmarks.common import publish
 from model.batch.inputs import collect
 from model.batch.runner import Totals, run_batch
 from support.photos import CROP, GROUP, PHONE, PORTRAIT, SELFIE, benchmark_photos, jpeg
@@ -66,7 +65,7 @@ def main(argv: list[str] | None = None) -> str:
         f"{args.photos // 2} photos of mixed sizes (0.04 to 12 MP)": mixed_sizes(work / "mixed", args.photos // 2),
     }
     lines = [
-        f"Machine: {machine()}. Local Dask cluster, one process per worker, one thread each.",
+        "Local Dask cluster, one process per worker, one thread each.",
         "",
         "| folder | 1 worker | 2 workers | speed-up |",
         "|---|---|---|---|",

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -25,10 +23,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.report import publish
-from model.labels import GENDERS
+from benchmarks.common import publish
 from model.predictor import get_predictor
 from training.cli import DATASETS
+from training.contract import GENDERS
 from training.dataset import iter_images, parse_name, read_split
 
 Prediction = tuple[float, str] | None  # (age, gender) or None when no face was found
@@ -133,7 +131,7 @@ def main(argv: list[str] | None = None) -> str:
         ("HSE FaceRes as shipped (zero-shot)", "test crops resized to 224 px", _faceres()),
     ]
     lines = [
-        f"Canonical UTKFace test split, {len(faces)} faces; {platform.machine()}, {os.cpu_count()} CPU cores, one process.",
+        f"Canonical UTKFace test split, {len(faces)} faces, one process.",
         "",
         "| model | input | age MAE (years) | gender accuracy | faces found | median ms per face |",
         "|---|---|---|---|---|---|",

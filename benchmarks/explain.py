@@ -18,8 +18,7 @@ import time
 
 import numpy as np
 
-from benchmarks.latency import machine
-from benchmarks.report import publish
+from benchmarks.common import publish
 from model.decode import decode_image
 from model.explain import MAX_EVALS, attribution_map, output_function
 from model.predictor import get_predictor
@@ -91,7 +90,6 @@ def main(argv: list[str] | None = None) -> str:
         rows.append((budget, maps, statistics.median(times)))
     reference = rows[-1][1]
     lines = [
-        f"Machine: {machine()}.",
         "",
         f"Stability against {REFERENCE} evaluations ({len(faces)} faces, gender map):",
         "",

@@ -19,8 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.latency import machine
-from benchmarks.report import publish
+from benchmarks.common import publish
 from support.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +63,6 @@ def main(argv: list[str] | None = None) -> str:
         size = sum(path.stat().st_size for path in (clone / ".venv").rglob("*") if path.is_file() and not path.is_symlink())
     development = sorted(names.intersection(DEVELOPMENT_ONLY))
     lines = [
-        f"Machine: {machine()}.",
         "",
         f"- Fresh clone, empty pip cache, `make run` to the page answering 200: {seconds:.1f} s",
         f"- The venv: {size / 2**20:.0f} MiB, {len(names)} packages; development packages in it: {', '.join(development) or 'none'}",

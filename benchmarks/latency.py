@@ -12,35 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
-import psutil
 
-from benchmarks.report import publish
+from benchmarks.common import publish, wait_for_warm_explainer
 from support.photos import benchmark_face, benchmark_photos
 from support.server import RunningServer, high_water_mark, post, production_server
 
 STAGES = ("decode_ms", "detect_ms", "align_ms", "predict_ms")
 """The stages the API reports in ``timings_ms``."""
-
-
-def machine() -> str:
-    """The host in a line. A VM's model name can hide the generation ("AMD EPYC"), so the CPU family and model are added."""
-    cpuinfo = Path("/proc/cpuinfo")
-    fields: dict[str, str] = {}
-    for line in cpuinfo.read_text().splitlines() if cpuinfo.exists() else []:
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
-    cpu = fields.get("model name", platform.processor())
-    if "cpu family" in fields:
-        cpu += f" (family {fields['cpu family']}, model {fields.get('model', '?')})"
-    return f"{cpu}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -102,15 +84,6 @@ class ServerMemory:
         self.peak_pss = max(self.peak_pss, sum(process.memory_full_info().pss for process in running))
 
 
-def wait_for_warm_explainer(url: str, timeout: float = 120) -> None:
-    """Until ``/api/v1/health`` says the worker's explainer warm-up (a background thread) is done."""
-    deadline = time.perf_counter() + timeout
-    while json.loads(urllib.request.urlopen(f"{url}/api/v1/health", timeout=10).read())["explainer"] == "warming up":
-        if time.perf_counter() > deadline:
-            raise RuntimeError("the explainer did not warm up")
-        time.sleep(0.2)
-
-
 def http_latency(photos: dict[str, bytes], runs: int) -> tuple[dict[str, list[float]], dict[str, dict[str, float]], float, ServerMemory]:
     """Per-photo samples, the server's median time per stage for each photo, cold start in seconds, and the server's memory.
 
@@ -146,7 +119,7 @@ def main(argv: list[str] | None = None) -> str:
     python = python_api_latency(photos, args.runs)
     network = network_latency(10 * args.runs)
     lines = [
-        f"Machine: {machine()}. {args.runs} timed runs per photo after one warm-up; milliseconds.",
+        f"{args.runs} timed runs per photo after one warm-up; milliseconds.",
         "",
         "| photo | REST API p50 | REST API p95 | Python API p50 | Python API p95 | in the server: decode / detect / align / network (median) |",
         "|---|---|---|---|---|---|",

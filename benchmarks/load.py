@@ -15,8 +15,7 @@ import time
 
 import numpy as np
 
-from benchmarks.latency import machine, wait_for_warm_explainer
-from benchmarks.report import publish
+from benchmarks.common import publish, wait_for_warm_explainer
 from support.photos import CROP, PORTRAIT, benchmark_photos
 from support.server import RunningServer, post, procfile_web_line, production_server
 
@@ -72,7 +71,7 @@ def main(argv: list[str] | None = None) -> str:
         rss_end, pss_end = server_memory(server)
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
     lines = [
-        f"Machine: {machine()}. {args.clients} clients for {args.seconds:.0f} s (after {args.warmup:.0f} s of the same load as warm-up) against the Procfile's `{procfile_web_line()}` on loopback,",
+        f"{args.clients} clients for {args.seconds:.0f} s (after {args.warmup:.0f} s of the same load as warm-up) against the Procfile's `{procfile_web_line()}` on loopback,",
         "alternating a 1-megapixel portrait and a 200x200 crop; clients share the server's 2 cores.",
         "",
         "| requests | throughput | p50 | p95 | p99 | errors | worker RSS after warm-up | at the end | growth |",

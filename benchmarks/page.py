@@ -22,8 +22,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from benchmarks.latency import machine, wait_for_warm_explainer
-from benchmarks.report import publish
+from benchmarks.common import publish, wait_for_warm_explainer
 from support.browser import chromium
 from support.photos import PORTRAIT, benchmark_photos
 from support.server import production_server
@@ -74,7 +73,7 @@ def main(argv: list[str] | None = None) -> str:
             sizes.append(size)
     median_wait, median_callback = statistics.median(waits), statistics.median(callbacks)
     lines = [
-        f"Machine: {machine()}. Headless Chromium, the Procfile's gunicorn on loopback; {PORTRAIT} dropped {args.runs} times after one warm-up.",
+        f"Headless Chromium, the Procfile's gunicorn on loopback; {PORTRAIT} dropped {args.runs} times after one warm-up.",
         "",
         "| upload to charts (median) | p95 | the callback's round trip (median) | its answer | the rest: upload, rendering (median) |",
         "|---|---|---|---|---|",

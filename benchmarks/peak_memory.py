@@ -15,9 +15,8 @@ import threading
 import time
 from collections import Counter
 
-from benchmarks.latency import machine, wait_for_warm_explainer
-from benchmarks.report import publish
-from dashboard.inflight import EXPLANATION_SLOTS
+from benchmarks.common import publish, wait_for_warm_explainer
+from dashboard.settings import Settings
 from support.photos import PORTRAIT, benchmark_photos
 from support.server import post, post_status, production_server, resources
 
@@ -61,15 +60,15 @@ def main(argv: list[str] | None = None) -> str:
         while any(thread.is_alive() for thread in threads):
             peak = max(peak, resources(server)[0])
             time.sleep(0.1)
-    lines = [
-        f"Machine: {machine()}. {PREDICTORS} prediction clients (every benchmark photo in turn, 12 MP included) and {EXPLAINERS} explanation "
-        f"clients for {args.seconds:.0f} s against the Procfile's server on loopback; `EXPLANATION_SLOTS` = {EXPLANATION_SLOTS}.",
-        "",
-        f"- Server PSS (master + worker, shared pages once), read every 0.1 s: {idle:.0f} MiB idle, peak {peak:.0f} MiB "
-        f"({'within' if peak <= 450 else 'over'} the 450 MiB target for a {DYNO_MIB} MB dyno)",
-        f"- Predictions by status: {dict(sorted(predictions.items(), key=str))}",
-        f"- Explanations by status: {dict(sorted(explanations.items(), key=str))} (503: refused past the slots, with Retry-After)",
-    ]
+    slots = Settings.from_environ().explanation_slots
+    setting = f"{PREDICTORS} prediction clients (every benchmark photo in turn, 12 MP included) and {EXPLAINERS} explanation clients"
+    target = "within" if peak <= 450 else "over"
+    by_status = {"Predictions": predictions, "Explanations (503: refused past the slots, with Retry-After)": explanations}
+    lines = [f"{setting} for {args.seconds:.0f} s against the Procfile's server on loopback; `EXPLANATION_SLOTS` = {slots}.", ""]
+    lines.append(
+        f"- Server PSS (master + worker, shared pages once), read every 0.1 s: {idle:.0f} MiB idle, peak {peak:.0f} MiB ({target} the 450 MiB target for a {DYNO_MIB} MB dyno)"
+    )
+    lines += [f"- {what} by status: {dict(sorted(counts.items(), key=str))}" for what, counts in by_status.items()]
     return publish("Peak memory under mixed load", "python -m benchmarks.peak_memory (make benchmark-peak)", lines)
 
 

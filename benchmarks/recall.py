@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.report import publish
+from benchmarks.common import publish
 from model.decode import decode_image
 from model.detect import LANDMARK_NAMES, FaceDetector, smallest_face
 from support import FIXTURES, ROOT

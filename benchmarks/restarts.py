@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks.latency import machine
-from benchmarks.report import publish
+from benchmarks.common import publish
 from support.clients import sigkill_under_load, sigterm_under_load
 from support.photos import PORTRAIT, benchmark_photos
 from support.server import post, production_server
@@ -31,7 +30,7 @@ def main(argv: list[str] | None = None) -> str:
         post(f"{server.url}/api/v1/predict", photo)
         respawn = sigkill_under_load(server, photo, args.clients)
     lines = [
-        f"Machine: {machine()}. {args.clients} clients, each request on its own connection, against the Procfile's server on loopback.",
+        f"{args.clients} clients, each request on its own connection, against the Procfile's server on loopback.",
         "",
         f"- SIGTERM: the server exited {drain.exited_s:.1f} s after the signal; requests answered {len(drain.outcomes.answered)}, "
         f"refused (never taken) {len(drain.outcomes.refused)}, taken and lost {len(drain.outcomes.lost)}; "

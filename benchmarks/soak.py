@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from benchmarks.latency import machine, wait_for_warm_explainer
-from benchmarks.report import publish
+from benchmarks.common import publish, wait_for_warm_explainer
 from support import FIXTURES
 from support.photos import CROP, GROUP, PHONE, PORTRAIT, SELFIE, benchmark_photos, jpeg
 from support.server import RunningServer, post, post_status, production_server, resources
@@ -121,7 +120,7 @@ def main(argv: list[str] | None = None) -> str:
         workers = len(server.processes()) - 1
     windows = [window for window in soak.windows if window.statuses]
     lines = [
-        f"Machine: {machine()}. {args.clients} clients, each request on its own connection, against the Procfile's server on loopback; "
+        f"{args.clients} clients, each request on its own connection, against the Procfile's server on loopback; "
         f"a window every {args.window:.0f} s. Mix: portraits, crops, group photos, 12 MP photos, one bad input in ten, an explanation every {EXPLAIN_EVERY}.",
         "",
         "| window | requests | p50 ms | p99 ms | answers by status | server PSS MiB | threads | open files |",
@@ -141,14 +140,17 @@ def main(argv: list[str] | None = None) -> str:
     for window in windows:
         total.update(window.statuses)
     server_errors = sum(count for status, count in total.items() if isinstance(status, int) and status >= 500)
-    lines += [
-        "",
-        f"- {sum(total.values())} requests in {time.perf_counter() - soak.began:.0f} s; answers of 5xx: {server_errors}, besides "
-        f"{total['503, explainer busy']} explanations refused past `EXPLANATION_SLOTS` with `Retry-After`; "
-        f"no answer: {sum(count for status, count in total.items() if str(status).startswith('no answer'))}; worker processes at the end: {workers}",
-        f"- Server PSS, first third of the steady windows against the last: {first:.0f} -> {last:.0f} MiB ({100 * (last / first - 1):+.1f}%)",
-        f"- Threads {min(w.threads for w in steady)}-{max(w.threads for w in steady)}, open files {min(w.descriptors for w in steady)}-{max(w.descriptors for w in steady)} over the steady windows",
-    ]
+    unanswered = sum(count for status, count in total.items() if str(status).startswith("no answer"))
+    requests = f"{sum(total.values())} requests in {time.perf_counter() - soak.began:.0f} s; answers of 5xx: {server_errors}, besides "
+    refused = f"{total['503, explainer busy']} explanations refused past `EXPLANATION_SLOTS` with `Retry-After`"
+    threads = f"Threads {min(w.threads for w in steady)}-{max(w.threads for w in steady)}"
+    files = f"open files {min(w.descriptors for w in steady)}-{max(w.descriptors for w in steady)} over the steady windows"
+    facts = (
+        f"{requests}{refused}; no answer: {unanswered}; worker processes at the end: {workers}",
+        f"Server PSS, first third of the steady windows against the last: {first:.0f} -> {last:.0f} MiB ({100 * (last / first - 1):+.1f}%)",
+        f"{threads}, {files}",
+    )
+    lines += ["", *(f"- {fact}" for fact in facts)]
     return publish("Soak", "python -m benchmarks.soak (make soak)", lines)
 
 

@@ -12,10 +12,8 @@ from dashboard.errors import error_response, http_error_response
 from dashboard.inflight import RETRY_AFTER_S, ExplainerBusy, explanation_slot
 from dashboard.openapi import openapi_document
 from model import __version__
-from model.age import AGE_GROUPS
 from model.decode import ImageError, UnsupportedImageType, decode_image, photo_size
 from model.explain import explain_face, explainer_state
-from model.labels import OUTPUTS
 from model.predictor import get_predictor
 
 log = logging.getLogger("face2data.api")
@@ -68,8 +66,9 @@ def explain() -> tuple[Response, int]:
     """A SHAP attribution map of one output of one face (computed on demand: seconds of CPU, see benchmarks/results.md)."""
     started = time.perf_counter()
     target = request.values.get("target", "gender")
-    if target not in OUTPUTS:
-        return error_response(400, "invalid_target", f"target must be one of {', '.join(OUTPUTS)}.")
+    outputs = get_predictor().config.outputs
+    if target not in outputs:
+        return error_response(400, "invalid_target", f"target must be one of {', '.join(outputs)}.")
     try:
         index = int(request.values.get("face", "0"))
     except ValueError:
@@ -106,16 +105,16 @@ def model_info() -> tuple[Response, int]:
             "version": __version__,
             "input_size": config.input_size,
             "labels": {"gender": list(config.genders), "race": list(config.races)},
-            "age_groups": [label for label, _, _ in AGE_GROUPS],
+            "age_groups": list(config.labels["age_group"]),
             "metrics": predictor.artifacts.metrics,
-            "training": config.raw.get("training", {}),
+            "training": config.training,
         }
     ), 200
 
 
 @api.get("/openapi.json")
 def openapi() -> tuple[Response, int]:
-    return jsonify(openapi_document()), 200
+    return jsonify(openapi_document(get_predictor().config)), 200
 
 
 @api.before_app_request

@@ -8,7 +8,6 @@ builds nothing: ``create_app()`` does, where the caller chooses.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
 import dash
@@ -16,22 +15,27 @@ import dash_bootstrap_components as dbc  # noqa: F401  (registers the dbc compon
 from flask import Flask, Response, request
 
 from dashboard.api import api
-from dashboard.batch import background_manager, register_batch_callbacks
-from dashboard.callbacks import register_callbacks
+from dashboard.components import ASSETS_DIR
 from dashboard.errors import http_error_response
-from dashboard.layout import ASSETS_DIR, make_layout
+from dashboard.inflight import set_explanation_slots
+from dashboard.layout import make_layout
 from dashboard.security import harden, limit_rate, trust_proxies
+from dashboard.settings import Settings
+from dashboard.tabs.batch import background_manager, register_batch_callbacks
+from dashboard.tabs.predict import register_predict_callbacks
 from model.explain import warm_up
 from model.predictor import get_predictor
 
 
-def create_app() -> dash.Dash:
-    """Build the server, register the API blueprint, mount Dash on it, harden it."""
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """Build the server, register the API blueprint, mount Dash on it, harden it; ``settings`` default to the environment's."""
+    settings = settings or Settings.from_environ()
+    set_explanation_slots(settings.explanation_slots)
     server = Flask(__name__)
     server.json.sort_keys = False  # keep label and age-group order as the model defines it
     server.register_blueprint(api)
-    limit_rate(server, api)
-    trust_proxies(server)
+    limit_rate(server, api, settings)
+    trust_proxies(server, settings)
 
     @server.errorhandler(404)
     @server.errorhandler(405)
@@ -51,10 +55,10 @@ def create_app() -> dash.Dash:
         update_title=None,
     )
     # The model loads now, not on the first request, and before gunicorn forks.
-    app.layout = make_layout(get_predictor().artifacts)
-    register_callbacks(app)
-    register_batch_callbacks(app, background_manager())
-    harden(server, app.csp_hashes())
+    app.layout = make_layout(get_predictor().artifacts, settings)
+    register_predict_callbacks(app)
+    register_batch_callbacks(app, background_manager(), settings)
+    harden(server, app.csp_hashes(), settings)
     return app
 
 
@@ -70,13 +74,14 @@ def warm_explanations_in_background() -> threading.Thread:
     return thread
 
 
-def configure_logging() -> None:
+def configure_logging(settings: Settings) -> None:
     """One line per record on stderr, at ``LOG_LEVEL`` (default INFO): what the platform's log collects."""
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
 if __name__ == "__main__":
-    configure_logging()
-    app = create_app()
+    settings = Settings.from_environ()
+    configure_logging(settings)
+    app = create_app(settings)
     warm_explanations_in_background()
-    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")), debug=False)
+    app.run(host=settings.host, port=settings.port, debug=False)

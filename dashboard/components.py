@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.constants import AGE_GROUP_COLOURS, GENDER_COLOURS, RACE_COLOURS
 from dashboard.figures import image_data_uri, probability_bars
 from model.predictor import FacePrediction
 
+ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
+"""What the page loads (Bootstrap, scripts, samples): served by the app itself, never a CDN."""
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
@@ -30,8 +32,8 @@ def upload_zone(upload_id: str, prompt: str, note: str, **kwargs) -> dcc.Upload:
     )
 
 
-def face_card(number: int, face: FacePrediction) -> dbc.Card:
-    """One face: the aligned crop, the age with its 80% range, and three probability charts."""
+def face_card(number: int, face: FacePrediction, colours: dict[str, dict[str, str]]) -> dbc.Card:
+    """One face: the aligned crop, the age with its 80% range, and three probability charts (``colours``: ``class_colours``)."""
     low, high = face.age_range
     note = [] if face.detected else [html.Small("No face detected: the whole image was read as one face.", className="text-warning d-block")]
     return dbc.Card(
@@ -57,9 +59,9 @@ def face_card(number: int, face: FacePrediction) -> dbc.Card:
                         ],
                         className="align-items-center mb-2",
                     ),
-                    graph(probability_bars(face.gender, GENDER_COLOURS, "Gender"), className="gender-chart"),
-                    graph(probability_bars(face.race, RACE_COLOURS, "Race"), className="race-chart"),
-                    graph(probability_bars(face.age_groups, AGE_GROUP_COLOURS, "Age group", sort=False), className="age-chart"),
+                    graph(probability_bars(face.gender, colours["gender"], "Gender"), className="gender-chart"),
+                    graph(probability_bars(face.race, colours["race"], "Race"), className="race-chart"),
+                    graph(probability_bars(face.age_groups, colours["age_group"], "Age group", sort=False), className="age-chart"),
                     explain_controls(number - 1),
                 ]
             ),

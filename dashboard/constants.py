@@ -1,13 +1,15 @@
-"""Colours and labels shared by every chart, so a class looks the same everywhere."""
+"""Colours and chart settings shared by every chart, so a class looks the same everywhere."""
 
 import plotly.graph_objects as go
 
-from model.age import AGE_GROUPS
-from model.labels import GENDERS, RACES
+from model.config import ModelConfig
 
-GENDER_COLOURS = dict(zip(GENDERS, ("#1f77b4", "#d62728"), strict=True))
-RACE_COLOURS = dict(zip(RACES, ("#8c6d31", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"), strict=True))
-AGE_GROUP_COLOURS = {label: "#636efa" for label, _, _ in AGE_GROUPS}
+PALETTES = {
+    "gender": ("#1f77b4", "#d62728"),
+    "race": ("#8c6d31", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"),
+    "age_group": ("#636efa",),
+}
+"""Per head, the colours its labels take in config.json's order (repeating if it has more)."""
 TRAIN_COLOUR = "#1f77b4"
 VALIDATION_COLOUR = "#ff7f0e"
 FACE_BOX_COLOUR = "#00e676"
@@ -35,3 +37,10 @@ AGE_BAND_CHARTS = (
     ("gender_accuracy", "Gender accuracy per age band", ".1%"),
     ("race_accuracy", "Race accuracy per age band", ".1%"),
 )
+
+
+def class_colours(config: ModelConfig) -> dict[str, dict[str, str]]:
+    """Per head (gender, race, age group), each of the model's labels with its colour."""
+    return {
+        head: {label: PALETTES[head][index % len(PALETTES[head])] for index, label in enumerate(labels)} for head, labels in config.labels.items()
+    }

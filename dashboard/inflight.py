@@ -15,13 +15,10 @@ predictions keep threads to run on and the worker's memory stays bounded.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-EXPLANATION_SLOTS = int(os.environ.get("EXPLANATION_SLOTS", "2"))
-"""Explanations one worker runs or queues at once; the Procfile's worker has 4 request threads."""
 RETRY_AFTER_S = 2
 """What a refused explanation is told to wait: about two explanations' time."""
 
@@ -30,18 +27,45 @@ class ExplainerBusy(Exception):
     """Every explanation slot of this process is taken."""
 
 
-_slots = threading.BoundedSemaphore(EXPLANATION_SLOTS)
+class ExplanationSlots:
+    """How many explanations this process runs or queues at once (``Settings.explanation_slots``).
+
+    The Procfile's worker has 4 request threads; explanations may hold only some of them.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._free = threading.BoundedSemaphore(count)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold one slot while explaining, or raise ``ExplainerBusy`` at once."""
+        if not self._free.acquire(blocking=False):
+            raise ExplainerBusy(f"{self.count} explanations are already running or waiting")
+        try:
+            yield
+        finally:
+            self._free.release()
+
+
+_slots = ExplanationSlots(2)
+
+
+def set_explanation_slots(count: int) -> None:
+    """Size the process's slots; ``create_app`` calls it with its settings, before serving."""
+    global _slots
+    _slots = ExplanationSlots(count)
+
+
+def explanation_slots() -> int:
+    return _slots.count
 
 
 @contextmanager
 def explanation_slot() -> Iterator[None]:
-    """Hold one of the ``EXPLANATION_SLOTS`` while explaining, or raise ``ExplainerBusy`` at once."""
-    if not _slots.acquire(blocking=False):
-        raise ExplainerBusy(f"{EXPLANATION_SLOTS} explanations are already running or waiting")
-    try:
+    """Hold one of the process's explanation slots while explaining, or raise ``ExplainerBusy`` at once."""
+    with _slots.hold():
         yield
-    finally:
-        _slots.release()
 
 
 class InFlight:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from model import __version__
-from model.age import AGE_GROUPS
+from model.config import ModelConfig
 from model.decode import MAX_BYTES, MAX_PIXELS
-from model.labels import GENDERS, RACES
 
 
 def _probabilities(labels: tuple[str, ...]) -> dict:
@@ -24,34 +23,6 @@ def _probabilities(labels: tuple[str, ...]) -> dict:
 
 
 POINT = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
-FACE = {
-    "type": "object",
-    "required": ["box", "score", "landmarks", "age", "age_range", "age_groups", "gender", "race", "detected"],
-    "properties": {
-        "box": {
-            "type": "array",
-            "items": {"type": "number"},
-            "minItems": 4,
-            "maxItems": 4,
-            "description": "[x, y, width, height] in pixels of the upright photo",
-        },
-        "score": {"type": ["number", "null"], "description": "detector confidence; null when the whole image was taken as the face"},
-        "landmarks": {
-            "type": "object",
-            "additionalProperties": POINT,
-            "description": "left_eye, right_eye, nose, mouth_left, mouth_right; 'left' is the image's left",
-        },
-        "age": {"type": "number", "description": "expected age in years"},
-        "age_range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2, "description": "80% interval in years"},
-        "age_groups": {"type": "object", "required": [label for label, _, _ in AGE_GROUPS], "additionalProperties": {"type": "number"}},
-        "gender": _probabilities(GENDERS),
-        "race": _probabilities(RACES),
-        "detected": {
-            "type": "boolean",
-            "description": "true when detection found and aligned the face; false when the whole image was read as one face (skip_detection, or a small square image with no face found)",
-        },
-    },
-}
 ERROR = {
     "type": "object",
     "required": ["error"],
@@ -61,12 +32,44 @@ ERROR = {
 }
 
 
+def face_schema(config: ModelConfig) -> dict:
+    """One face of a prediction; its labels and age groups are the model's (``config.json``)."""
+    return {
+        "type": "object",
+        "required": ["box", "score", "landmarks", "age", "age_range", "age_groups", "gender", "race", "detected"],
+        "properties": {
+            "box": {
+                "type": "array",
+                "items": {"type": "number"},
+                "minItems": 4,
+                "maxItems": 4,
+                "description": "[x, y, width, height] in pixels of the upright photo",
+            },
+            "score": {"type": ["number", "null"], "description": "detector confidence; null when the whole image was taken as the face"},
+            "landmarks": {
+                "type": "object",
+                "additionalProperties": POINT,
+                "description": "left_eye, right_eye, nose, mouth_left, mouth_right; 'left' is the image's left",
+            },
+            "age": {"type": "number", "description": "expected age in years"},
+            "age_range": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2, "description": "80% interval in years"},
+            "age_groups": {"type": "object", "required": list(config.labels["age_group"]), "additionalProperties": {"type": "number"}},
+            "gender": _probabilities(config.genders),
+            "race": _probabilities(config.races),
+            "detected": {
+                "type": "boolean",
+                "description": "true when detection found and aligned the face; false when the whole image was read as one face (skip_detection, or a small square image with no face found)",
+            },
+        },
+    }
+
+
 def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
-def openapi_document() -> dict:
-    """The whole document; it describes only what the routes in ``dashboard.api`` really do."""
+def openapi_document(config: ModelConfig) -> dict:
+    """The whole document, for the model of ``config``; it describes only what the routes in ``dashboard.api`` really do."""
     binary = {"type": "string", "contentMediaType": "application/octet-stream"}
     return {
         "openapi": "3.1.0",
@@ -200,7 +203,7 @@ def openapi_document() -> dict:
         },
         "components": {
             "schemas": {
-                "Face": FACE,
+                "Face": face_schema(config),
                 "Error": ERROR,
                 "Explanation": {
                     "type": "object",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 
 from flask import Blueprint, Flask, Response, g, request
@@ -12,24 +11,20 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from dashboard.settings import Settings
 from model.decode import MAX_BYTES
 
 log = logging.getLogger("face2data.requests")
 
 
-def max_batch_bytes() -> int:
-    """The upload cap of one batch: ``BATCH_MAX_MB`` megabytes (default 50), all files together."""
-    return int(float(os.environ.get("BATCH_MAX_MB", "50")) * 2**20)
-
-
-def max_request_bytes() -> int:
+def max_request_bytes(settings: Settings) -> int:
     """Werkzeug refuses larger bodies with 413 before reading them.
 
     The limit is above what the app accepts (one photo of ``MAX_BYTES``, or a batch of
     ``BATCH_MAX_MB``) with room for base64 (4/3) and more, so that a dashboard upload a little
     over a cap still reaches the app and gets its friendly "too large" message.
     """
-    return max(MAX_BYTES, max_batch_bytes()) * 8 // 5
+    return max(MAX_BYTES, settings.batch_max_bytes) * 8 // 5
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
@@ -46,7 +41,7 @@ def content_security_policy(script_hashes: list[str]) -> str:
     )
 
 
-def trust_proxies(server: Flask) -> None:
+def trust_proxies(server: Flask, settings: Settings) -> None:
     """Read the client's address from ``X-Forwarded-For`` across ``TRUSTED_PROXY_HOPS`` proxies.
 
     A Heroku-style router forwards every request, so without this the rate limit would see
@@ -54,12 +49,12 @@ def trust_proxies(server: Flask) -> None:
     a client wrote itself, beyond them, is ignored. ``gunicorn.conf.py`` (the Procfile's
     server) defaults to 1 hop; ``python -m dashboard.app`` (``make run``) to none.
     """
-    hops = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+    hops = settings.trusted_proxy_hops
     if hops:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
-def limit_rate(server: Flask, api: Blueprint) -> Limiter:
+def limit_rate(server: Flask, api: Blueprint, settings: Settings) -> Limiter:
     """Per-client rate limits on the API, off unless set.
 
     ``RATE_LIMIT`` (e.g. ``30/minute``) covers the API; ``EXPLAIN_RATE_LIMIT`` (e.g.
@@ -69,10 +64,10 @@ def limit_rate(server: Flask, api: Blueprint) -> Limiter:
     server; several dynos share counts through ``RATE_LIMIT_STORAGE_URI`` (e.g.
     ``redis://host:6379``, with the ``redis`` package installed).
     """
-    rate = os.environ.get("RATE_LIMIT", "").strip()
-    explain_rate = os.environ.get("EXPLAIN_RATE_LIMIT", "").strip()
-    storage = os.environ.get("RATE_LIMIT_STORAGE_URI", "memory://").strip() or "memory://"
-    limiter = Limiter(get_remote_address, app=server, storage_uri=storage, enabled=bool(rate or explain_rate), headers_enabled=True)
+    rate, explain_rate = settings.rate_limit, settings.explain_rate_limit
+    limiter = Limiter(
+        get_remote_address, app=server, storage_uri=settings.rate_limit_storage_uri, enabled=bool(rate or explain_rate), headers_enabled=True
+    )
     if rate:
         limiter.limit(rate, exempt_when=lambda: request.endpoint == "api.health")(api)
     if explain_rate:
@@ -81,9 +76,9 @@ def limit_rate(server: Flask, api: Blueprint) -> Limiter:
     return limiter
 
 
-def harden(server: Flask, script_hashes: list[str]) -> None:
+def harden(server: Flask, script_hashes: list[str], settings: Settings) -> None:
     """Install the size limit, security headers and one structured log line per request."""
-    server.config["MAX_CONTENT_LENGTH"] = max_request_bytes()
+    server.config["MAX_CONTENT_LENGTH"] = max_request_bytes(settings)
     policy = content_security_policy(script_hashes)
 
     @server.before_request

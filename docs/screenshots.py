@@ -58,6 +58,12 @@ def main() -> None:
         click(driver, By.XPATH, "//button[contains(., 'Group')]")
         WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".face-card .age-chart .js-plotly-plot")) == 6)
         full_page(driver, OUT / "predict.png")
+        click(driver, By.LINK_TEXT, "Batch")
+        photos = [ROOT / "assets" / "samples" / name for name in ("group.jpg", "astronaut.png", "camera.png")]
+        driver.find_element(By.CSS_SELECTOR, "#batch-upload input[type=file]").send_keys("\n".join(str(path) for path in photos))
+        WebDriverWait(driver, 120).until(conditions.presence_of_element_located((By.ID, "batch-summary-line")))
+        time.sleep(1.5)
+        full_page(driver, OUT / "batch.png")
         for name, label in TABS.items():
             click(driver, By.LINK_TEXT, label)
             time.sleep(1.5)

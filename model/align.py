@@ -1,7 +1,7 @@
 """Warp a detected face into the geometry of the UTKFace crops the model was trained on.
 
 UTKFace's "aligned & cropped" faces put the eyes, nose and mouth at nearly the same place
-in every 200x200 image. ``model/face_template.json`` holds those places (the median
+in every 200x200 image. ``model/shipped/face_template.json`` holds those places (the median
 landmarks that our own detector finds on the training crops, see ``training.face_template``);
 a similarity transform (rotation, uniform scale, shift) maps a photo's face onto them.
 """

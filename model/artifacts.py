@@ -31,8 +31,8 @@ class ModelArtifacts:
     template: FaceTemplate
     metrics: dict
     """``metrics.json`` (``make evaluate``): test-split figures; empty before evaluation."""
-    history: list[dict[str, list[float]]]
-    """``history.csv``: per-epoch curves, one set per trained network."""
+    history: dict[str, list[float]]
+    """``history.csv``: per-epoch curves, train and validation; empty before training."""
     dataset_summary: dict
     """``dataset.json`` (``make dataset-summary``): the make-up of the training data."""
 
@@ -60,6 +60,6 @@ def load_artifacts(model_dir: Path = MODEL_DIR, threads: int = 2) -> ModelArtifa
         detector=FaceDetector(MODEL_DIR / "detector", threads=threads),
         template=FaceTemplate.load(MODEL_DIR / "face_template.json"),
         metrics=_json_or_empty(model_dir / "metrics.json"),
-        history=read_history(history_path) if history_path.exists() else [],
+        history=read_history(history_path) if history_path.exists() else {},
         dataset_summary=_json_or_empty(model_dir / "dataset.json"),
     )

@@ -1,6 +1,6 @@
 """Calibrated probabilities: temperature scaling of the gender and race distributions.
 
-A network trained with cross-entropy (and label smoothing, and averaged with others) says
+A network trained with cross-entropy (and label smoothing) says
 "90%" when it is right more or less often than 90% of the time. Dividing the log-probabilities
 by one temperature per head, fitted on val (``training.calibrate``), fixes that without
 changing any label: the argmax is the same at every temperature. The age distribution is left
@@ -11,10 +11,6 @@ chosen for. The temperatures travel in ``config.json``; serving applies them her
 from __future__ import annotations
 
 import numpy as np
-
-from model.labels import CLASSES
-
-CALIBRATED_HEADS: tuple[str, ...] = tuple(CLASSES)
 
 
 def temper(probabilities: np.ndarray, temperature: float) -> np.ndarray:

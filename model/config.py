@@ -1,16 +1,19 @@
-"""Reading the model folder, the contract between training and serving.
+"""Reading ``config.json``, the contract between training and serving.
 
-Serving reads only what a training run wrote here: the ``.tflite`` network and its
-``config.json`` (input size, label order). Nothing is hard-coded on the serving side.
+Training writes it (``training.contract``); everything on the serving side that names a
+label, an age group or the input size (the predictor, the API and its OpenAPI document, the
+dashboard, the batch summary) reads it from here, so nothing is hard-coded twice.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-MODEL_DIR = Path(__file__).resolve().parent
+MODEL_DIR = Path(__file__).resolve().parent / "shipped"
+"""The shipped model's artifacts; the code that reads them lives one folder up."""
 
 
 @dataclass(frozen=True)
@@ -18,11 +21,15 @@ class ModelConfig:
     """What serving needs to know about the shipped network."""
 
     input_size: int
+    pixels: dict
+    """The input's ``dtype``, ``channels`` and ``color`` order."""
     genders: tuple[str, ...]
     races: tuple[str, ...]
-    test_time_zooms: tuple[float, ...]
-    test_time_mirror: bool
-    raw: dict
+    max_age: int
+    age_groups: tuple[tuple[str, int, int], ...]
+    """(label, first year, last year) of each group shown to users."""
+    outputs: tuple[str, ...]
+    raw: dict = field(repr=False)
     temperatures: dict[str, float] = field(default_factory=dict)
     """Per classification head, the temperature fitted on val (``model.calibration``); none before calibration."""
 
@@ -31,10 +38,27 @@ class ModelConfig:
         raw = json.loads(Path(path).read_text())
         return cls(
             input_size=int(raw["input"]["size"]),
+            pixels={key: value for key, value in raw["input"].items() if key != "size"},
             genders=tuple(raw["labels"]["gender"]),
             races=tuple(raw["labels"]["race"]),
-            test_time_zooms=tuple(float(scale) for scale in raw["test_time_augmentation"]["zooms"]),
-            test_time_mirror=bool(raw["test_time_augmentation"]["mirror"]),
+            max_age=int(raw["age"]["years"][1]),
+            age_groups=tuple((group["label"], int(group["first"]), int(group["last"])) for group in raw["age"]["groups"]),
+            outputs=tuple(raw["outputs"]),
             raw=raw,
             temperatures={head: float(t) for head, t in raw.get("calibration", {}).get("temperatures", {}).items()},
         )
+
+    @cached_property
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        """Class labels of each classification head, and of the age groups, in the model's order."""
+        return {"gender": self.genders, "race": self.races, "age_group": tuple(label for label, _, _ in self.age_groups)}
+
+    @property
+    def classification_heads(self) -> tuple[str, ...]:
+        """The outputs that are a distribution over labels (the rest, age, is over years)."""
+        return tuple(name for name in self.outputs if name in self.labels)
+
+    @property
+    def training(self) -> dict:
+        """How the shipped network was trained (``training.finetune``'s settings)."""
+        return self.raw.get("training", {})

@@ -21,7 +21,6 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from model.age import expected_age
-from model.labels import OUTPUTS
 from model.partition_shap import partition_shap_values
 from model.predictor import FacePrediction, Predictor
 from model.runtime import run_padded
@@ -82,8 +81,8 @@ def output_function(predictor: Predictor, face: FacePrediction, target: str, can
     Each call checks ``cancelled`` first: the search calls it once per batch of masked faces, so a
     cancelled explanation stops within one batch (tens of milliseconds) and frees the CPU.
     """
-    if target not in OUTPUTS:
-        raise ValueError(f"target must be one of {', '.join(OUTPUTS)}, got {target!r}")
+    if target not in predictor.config.outputs:
+        raise ValueError(f"target must be one of {', '.join(predictor.config.outputs)}, got {target!r}")
     if target == "age":
         label = "age (years)"
 

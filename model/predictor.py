@@ -126,7 +126,7 @@ class Predictor:
             landmarks=face.landmarks,
             age=float(expected_age(distribution[None])[0]),
             age_range=age_interval(distribution),
-            age_groups=age_groups(distribution),
+            age_groups=age_groups(distribution, self.config.age_groups),
             age_distribution=distribution,
             gender=dict(zip(self.config.genders, map(float, outputs["gender"][index]), strict=True)),
             race=dict(zip(self.config.races, map(float, outputs["race"][index]), strict=True)),

@@ -16,8 +16,6 @@ from ai_edge_litert.interpreter import Interpreter
 
 from model.calibration import calibrate
 from model.config import ModelConfig
-from model.labels import OUTPUTS
-from model.views import average_views, views_of
 
 
 def run_padded(run: Callable[[np.ndarray], list[np.ndarray]], items: np.ndarray, sizes: tuple[int, ...]) -> list[np.ndarray]:
@@ -37,18 +35,10 @@ def run_padded(run: Callable[[np.ndarray], list[np.ndarray]], items: np.ndarray,
 
 
 class Network:
-    """A loaded ``.tflite`` Face2Data network: uint8 faces in, three distributions out."""
+    """A loaded ``.tflite`` Face2Data network: uint8 faces in, one distribution per named output out."""
 
-    def __init__(
-        self,
-        tflite_path: Path,
-        threads: int = 2,
-        zooms: tuple[float, ...] = (1.0,),
-        mirror: bool = True,
-        temperatures: dict[str, float] | None = None,
-    ) -> None:
-        self.zooms = zooms
-        self.mirror = mirror
+    def __init__(self, tflite_path: Path, outputs: tuple[str, ...], threads: int = 2, temperatures: dict[str, float] | None = None) -> None:
+        self.outputs = outputs
         self.temperatures = temperatures or {}
         self._interpreter = Interpreter(model_path=str(tflite_path), num_threads=threads)
         self._runner = self._interpreter.get_signature_runner()
@@ -61,21 +51,19 @@ class Network:
             raise ValueError(f"expected a (n, size, size, 3) uint8 batch, got {faces.dtype} {faces.shape}")
         with self._lock:
             outputs = self._runner(**{self._input_name: faces})
-        return {name: np.array(outputs[name]) for name in OUTPUTS}
+        return {name: np.array(outputs[name]) for name in self.outputs}
 
     def predict(self, faces: np.ndarray) -> dict[str, np.ndarray]:
-        """Outputs averaged over the test-time views of each face (see ``model.views``), in one call, then calibrated."""
-        count = len(faces)
-        if count == 0:
-            return {name: np.zeros((0, 0), np.float32) for name in OUTPUTS}
-        outputs = self.run(views_of(faces, self.zooms, self.mirror))
-        return calibrate({name: average_views(values, count) for name, values in outputs.items()}, self.temperatures)
+        """Calibrated outputs of each face, in one call."""
+        if len(faces) == 0:
+            return {name: np.zeros((0, 0), np.float32) for name in self.outputs}
+        return calibrate(self.run(faces), self.temperatures)
 
 
 def load_network(model_dir: Path, config: ModelConfig, calibrated: bool = True, threads: int = 2) -> Network:
-    """The network of ``model_dir`` with the test-time views and temperatures that ``config`` (its config.json) names.
+    """The network of ``model_dir`` with the outputs and temperatures that ``config`` (its config.json) names.
 
     ``calibrated=False`` gives the raw probabilities, which ``training.calibrate`` fits on.
     """
     temperatures = config.temperatures if calibrated else {}
-    return Network(Path(model_dir) / "face2data.tflite", threads, config.test_time_zooms, config.test_time_mirror, temperatures)
+    return Network(Path(model_dir) / "face2data.tflite", config.outputs, threads, temperatures)

@@ -15,7 +15,7 @@ import logging
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from model.calibration import CALIBRATED_HEADS, temper
+from model.calibration import temper
 from model.config import ModelConfig
 from model.runtime import load_network
 from training.cli import artifact_parser
@@ -46,10 +46,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     config = ModelConfig.from_file(config_path)
     val = load_splits_cached(args.data, args.split, config.input_size, args.cache)["val"]
     raw = predict_arrays(load_network(args.model_dir, config, calibrated=False), val)
-    labels = {head: getattr(val, head) for head in CALIBRATED_HEADS}
-    temperatures = {head: fit_temperature(raw[head], labels[head]) for head in CALIBRATED_HEADS}
+    labels = {head: getattr(val, head) for head in config.classification_heads}
+    temperatures = {head: fit_temperature(raw[head], labels[head]) for head in labels}
     report = calibration_report(raw, labels, temperatures)
-    for head in CALIBRATED_HEADS:
+    for head in labels:
         log.info("%s: temperature %.3f, val ECE %.4f -> %.4f", head, temperatures[head], report[head]["ece_before"], report[head]["ece_after"])
     stored = json.loads(config_path.read_text())
     stored["calibration"] = {"method": "temperature scaling, fitted on val", "temperatures": {head: round(t, 4) for head, t in temperatures.items()}}

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from model.labels import GENDERS, MAX_AGE, RACES
 from model.preprocess import preprocess
+from training.contract import GENDERS, MAX_AGE, RACES
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
@@ -28,7 +28,7 @@ SPLITS = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class FaceLabel:
-    """Ground truth read from one UTKFace file name (indices follow ``model.labels``)."""
+    """Ground truth read from one UTKFace file name (indices follow ``training.contract``)."""
 
     age: int
     gender: int

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from model.config import MODEL_DIR
-from model.labels import GENDERS, RACES
 from training.cli import DATASETS
+from training.contract import GENDERS, RACES
 
 
 def summarize(split_csv: Path) -> dict:

@@ -2,22 +2,19 @@
 
 Usage: ``python -m training.evaluate [--model-dir model] [--data PATH] [--split PATH]``
 
-It runs the exported ``.tflite`` through the same runtime as serving (with its test-time
-averaging), so the published figures describe exactly what users get.
+It runs the exported ``.tflite`` through the same runtime as serving, so the published figures describe exactly what users get.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 
 import numpy as np
 
 from model.age import expected_age
-from model.calibration import CALIBRATED_HEADS, calibrate
+from model.calibration import calibrate
 from model.config import ModelConfig
-from model.labels import OUTPUTS
 from model.runtime import Network, load_network
 from training.cli import artifact_parser
 from training.dataset import SplitArrays, load_splits_cached
@@ -29,7 +26,7 @@ log = logging.getLogger("training.evaluate")
 def predict_arrays(network: Network, arrays: SplitArrays, batch_size: int = 256) -> dict[str, np.ndarray]:
     """Network outputs for a whole split, in batches to bound memory."""
     batches = [network.predict(arrays.images[start : start + batch_size]) for start in range(0, len(arrays), batch_size)]
-    return {name: np.concatenate([batch[name] for batch in batches]) for name in OUTPUTS}
+    return {name: np.concatenate([batch[name] for batch in batches]) for name in network.outputs}
 
 
 def evaluate_arrays(network: Network, config: ModelConfig, arrays: SplitArrays) -> dict:
@@ -40,42 +37,38 @@ def evaluate_arrays(network: Network, config: ModelConfig, arrays: SplitArrays) 
 def metrics_of(outputs: dict[str, np.ndarray], config: ModelConfig, arrays: SplitArrays) -> dict:
     """All metrics of a split's network ``outputs`` against its labels."""
     return compute_metrics(
-        arrays.age, expected_age(outputs["age"]), arrays.gender, outputs["gender"], arrays.race, outputs["race"], config.genders, config.races
+        arrays.age,
+        expected_age(outputs["age"]),
+        arrays.gender,
+        outputs["gender"],
+        arrays.race,
+        outputs["race"],
+        config.genders,
+        config.races,
+        config.age_groups,
     )
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = artifact_parser("python -m training.evaluate", __doc__)
     parser.add_argument("--on", choices=("test", "val"), default="test", help="val only prints (to choose between models); test writes metrics.json")
-    parser.add_argument("--zooms", type=float, nargs="+", help="test-time zooms to try instead of config.json's (with --on val only)")
-    parser.add_argument(
-        "--mirror", choices=("yes", "no"), help="whether to average with mirrored faces, instead of config.json's choice (with --on val only)"
-    )
     args = parser.parse_args(argv)
-    if (args.zooms or args.mirror) and args.on != "val":
-        parser.error("--zooms and --mirror are for choosing on val; the test split is evaluated as configured")
     config = ModelConfig.from_file(args.model_dir / "config.json")
-    if args.zooms:
-        config = dataclasses.replace(config, test_time_zooms=tuple(args.zooms))
-    if args.mirror:
-        config = dataclasses.replace(config, test_time_mirror=args.mirror == "yes")
     arrays = load_splits_cached(args.data, args.split, config.input_size, args.cache)[args.on]
     # One pass of the network: the raw outputs, calibrated here as serving does, give both the figures and the calibration report.
     raw = predict_arrays(load_network(args.model_dir, config, calibrated=False), arrays)
     metrics = {"split": args.on, **metrics_of(calibrate(raw, config.temperatures), config, arrays)}
-    metrics["calibration"] = calibration_report(raw, {head: getattr(arrays, head) for head in CALIBRATED_HEADS}, config.temperatures)
+    metrics["calibration"] = calibration_report(raw, {head: getattr(arrays, head) for head in config.classification_heads}, config.temperatures)
     if args.on == "test":
         (args.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info(
-        "%s (zooms %s, mirrored: %s): age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images; ECE gender %.4f -> %.4f, race %.4f -> %.4f",
+        "%s: age MAE %.2f years, gender %.2f%%, race %.2f%% on %d images; ECE gender %.4f -> %.4f, race %.4f -> %.4f",
         args.on,
-        config.test_time_zooms,
-        config.test_time_mirror,
         metrics["age_mae"],
         100 * metrics["gender_accuracy"],
         100 * metrics["race_accuracy"],
         metrics["n_images"],
-        *(metrics["calibration"][head][key] for head in CALIBRATED_HEADS for key in ("ece_before", "ece_after")),
+        *(metrics["calibration"][head][key] for head in config.classification_heads for key in ("ece_before", "ece_after")),
     )
     return metrics
 

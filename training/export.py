@@ -16,7 +16,6 @@ import numpy as np
 import tensorflow as tf
 
 from model.config import ModelConfig
-from model.labels import OUTPUTS
 from model.runtime import Network
 from training.cli import artifact_parser
 from training.dataset import load_splits_cached
@@ -29,7 +28,7 @@ def export_tflite(keras_path: Path, tflite_path: Path, half_precision: bool = Fa
     """Write the LiteRT flatbuffer of a saved Keras model; return the Keras model.
 
     ``half_precision`` stores the weights as float16 (computed in float32), for models whose
-    weights ``training.compact`` already rounded: the file halves and the outputs stay put.
+    weights ``training.pack`` already rounded: the file halves and the outputs stay put.
     """
     model = keras.saving.load_model(keras_path, compile=False)
     converter_settings = {"optimizations": [tf.lite.Optimize.DEFAULT], "target_spec": {"supported_types": [tf.float16]}} if half_precision else {}
@@ -44,7 +43,7 @@ def max_difference(model: keras.Model, network: Network, images: np.ndarray, bat
         batch = images[start : start + batch_size]
         expected = model.predict_on_batch(batch)
         actual = network.run(batch)
-        worst = max(worst, *(float(np.abs(np.asarray(expected[name]) - actual[name]).max()) for name in OUTPUTS))
+        worst = max(worst, *(float(np.abs(np.asarray(expected[name]) - actual[name]).max()) for name in network.outputs))
     return worst
 
 
@@ -54,7 +53,7 @@ def main(argv: list[str] | None = None) -> float:
     config = ModelConfig.from_file(args.model_dir / "config.json")
     model = export_tflite(args.model_dir / "face2data.keras", tflite_path, half_precision=config.raw.get("weights") == "float16")
     test = load_splits_cached(args.data, args.split, config.input_size, args.cache)["test"]
-    difference = max_difference(model, Network(tflite_path), test.images)
+    difference = max_difference(model, Network(tflite_path, config.outputs), test.images)
     if difference > TOLERANCE:
         tflite_path.unlink()
         raise SystemExit(f"LiteRT output differs from Keras by {difference:.2e} > {TOLERANCE}: export refused")

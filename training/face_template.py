@@ -3,7 +3,7 @@
 Usage: ``python -m training.face_template [--count 3000]``
 
 Runs the serving detector over training crops and writes the median landmark positions
-to ``model/face_template.json``. Serving warps every detected face onto these points, so
+to ``model/shipped/face_template.json``. Serving warps every detected face onto these points, so
 a face in a phone photo is framed like the crops the model learnt from.
 """
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> dict:
     template = {
         "size": size,
         "landmarks": {name: [round(float(x), 2), round(float(y), 2)] for name, (x, y) in zip(LANDMARK_NAMES, landmarks, strict=True)},
-        "method": f"median of the landmarks our RetinaFace (model/detector) finds on the first {len(crops)} train-split UTKFace crops in archive order",
+        "method": f"median of the landmarks our RetinaFace (model/shipped/detector) finds on the first {len(crops)} train-split UTKFace crops in archive order",
         "crops": len(crops),
         "faces_found": detected,
     }

@@ -29,11 +29,10 @@ import keras
 import numpy as np
 from keras import layers
 
-from model.labels import GENDERS, MAX_AGE, RACES
+from training.contract import CAFFE_MEANS_BGR, GENDERS, MAX_AGE, RACES
 
 PRETRAINED_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "pretrained" / "human-models-3.0.4"
 """``../shared/pretrained/human-models-3.0.4`` beside the repository (or ``npm pack`` of the package)."""
-CAFFE_MEANS_BGR = (103.939, 116.779, 123.68)
 NATIVE_SIZE = 224
 BLOCKS: tuple[tuple[int, int], ...] = (
     (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),

@@ -1,6 +1,6 @@
 """Fine-tune the pretrained FaceRes network with Face2Data's heads on the canonical train split.
 
-Usage: ``python -m training.finetune --data PATH --split PATH --epochs N --out DIR``
+Usage: ``python -m training.finetune --out DIR [--data PATH] [--split PATH]``: the defaults are the shipped recipe.
 
 The first ``--frozen-blocks`` blocks keep their pretrained weights; their output for each
 training face and view is computed once (``training.features``), and the remaining blocks and
@@ -23,22 +23,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from model.labels import CLASSES, GENDERS, MAX_AGE, RACES
 from training import faceres
+from training.cli import DATASETS
+from training.contract import CLASSES, contract
 from training.dataset import SplitArrays, load_splits_cached, sha256_of
 from training.features import ViewBatches, cached_views
 from training.losses import age_distribution_loss, mae
 
 log = logging.getLogger("training.finetune")
-PIXELS = "inside the model: RGB to BGR (in the first convolution's kernel) minus the caffe means [103.939, 116.779, 123.68], no scaling"
-"""What the network does to the uint8 pixels it is given: FaceRes's own preprocessing (``training.faceres``)."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m training.finetune", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="UTKFace.tar.gz or its unpacked folder")
-    parser.add_argument("--split", type=Path, required=True, help="canonical split CSV (file,...,split)")
-    parser.add_argument("--epochs", type=int, required=True)
+    parser.add_argument("--data", type=Path, default=DATASETS / "UTKFace.tar.gz", help="UTKFace.tar.gz or its unpacked folder")
+    parser.add_argument("--split", type=Path, default=DATASETS / "utkface_split.csv", help="canonical split CSV (file,...,split)")
+    parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--out", type=Path, required=True, help="folder for the artifacts")
     parser.add_argument("--image-size", type=int, default=160, help="face size in pixels (FaceRes was trained at 224)")
     parser.add_argument("--frozen-blocks", type=int, default=6, help="MobileNet blocks (of 13) kept pretrained and computed once")
@@ -50,8 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label-smoothing", type=float, default=0.1)
     parser.add_argument("--head-units", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.3)
-    parser.add_argument("--gender-weight", type=float, default=1.0, help="weight of the gender loss (age 0.5, race 1.0)")
-    parser.add_argument("--ema", type=float, default=0.0, help="momentum of an exponential moving average of the weights; 0 turns it off")
+    parser.add_argument("--gender-weight", type=float, default=3.0, help="weight of the gender loss (age 0.5, race 1.0)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
     parser.add_argument("--cache", type=Path, default=Path(".cache"), help="where decoded arrays and stem features are kept")
     parser.add_argument("--seed", type=int, default=1337)
@@ -77,7 +75,7 @@ def compile_model(model: keras.Model, args: argparse.Namespace, steps_per_epoch:
         alpha=0.01,
     )
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay, use_ema=args.ema > 0, ema_momentum=args.ema or 0.99),
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
         loss={
             "age": age_distribution_loss,
             "gender": keras.losses.CategoricalCrossentropy(label_smoothing=args.label_smoothing),
@@ -115,18 +113,9 @@ def write_config(
     sizes: dict,
     recipe: dict,
 ) -> None:
-    """config.json: everything serving needs (input, labels) and everything to reproduce the run (``recipe``: the fine-tuning's own settings)."""
+    """config.json: the contract serving reads (``training.contract``) and everything to reproduce the run (``recipe``: the fine-tuning's own settings)."""
     config = {
-        "input": {"size": args.image_size, "channels": 3, "dtype": "uint8", "color": "RGB"},
-        "labels": {"gender": list(GENDERS), "race": list(RACES), "age_years": [0, MAX_AGE]},
-        "outputs": {
-            "age": "probability of each age 0..116 years",
-            "gender": "probabilities in labels.gender order",
-            "race": "probabilities in labels.race order",
-        },
-        "preprocessing": f"model.preprocess.preprocess: aligned UTKFace-geometry crop, RGB, bicubic resize to input.size; {PIXELS}",
-        # The face alone (model.views): its mirror was measured and not kept (docs/model.md).
-        "test_time_augmentation": {"mirror": False, "zooms": [1.0]},
+        **contract(args.image_size),
         "training": {
             "epochs": args.epochs,
             "best_epoch": best_epoch,
@@ -173,7 +162,6 @@ def finetune(args: argparse.Namespace) -> Path:
         SelectionError(),
         keras.callbacks.CSVLogger(args.out / "history.csv"),
         keras.callbacks.TerminateOnNaN(),
-        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if args.ema else []),
         keras.callbacks.ModelCheckpoint(best_weights, monitor="val_selection_error", mode="min", save_best_only=True, save_weights_only=True),
     ]
     history = trainable.fit(train_data, validation_data=val_data, epochs=args.epochs, callbacks=callbacks, verbose=args.verbose)
@@ -188,7 +176,6 @@ def finetune(args: argparse.Namespace) -> Path:
         "views": args.views,
         "head_units": args.head_units,
         "dropout": args.dropout,
-        "ema_momentum": args.ema or None,
         "loss_weights": loss_weights(args),
     }
     write_config(

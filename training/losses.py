@@ -8,7 +8,7 @@ true age in years as ``y_true`` and the predicted distribution as ``y_pred``.
 import keras
 from keras import ops
 
-from model.labels import MAX_AGE
+from training.contract import MAX_AGE
 
 AGE_SIGMA_YEARS = 2.0
 """Width of the Gaussian that spreads each true age over neighbouring years (label smoothing for age)."""

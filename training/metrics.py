@@ -9,11 +9,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-from model.calibration import CALIBRATED_HEADS, temper
+from model.calibration import temper
 
 ECE_BINS = 15
 """Equal-width confidence bins of the expected calibration error, as in Guo et al. (2017)."""
-AGE_BANDS: tuple[tuple[str, int, int], ...] = (*((f"{start}-{start + 9}", start, start + 9) for start in range(0, 70, 10)), ("70+", 70, 10_000))
 
 
 def _mean_absolute_error(error: np.ndarray) -> float | None:
@@ -29,8 +28,9 @@ def compute_metrics(
     race_prob: np.ndarray,
     genders: tuple[str, ...],
     races: tuple[str, ...],
+    age_groups: tuple[tuple[str, int, int], ...],
 ) -> dict:
-    """All figures of one evaluation; class indices follow ``genders`` and ``races``."""
+    """All figures of one evaluation; class indices follow ``genders`` and ``races``, age bands are config.json's ``age_groups``."""
     gender_pred = gender_prob.argmax(axis=1)
     race_pred = race_prob.argmax(axis=1)
     age_error = np.abs(age_pred - age_true)
@@ -51,7 +51,7 @@ def compute_metrics(
         "gender_macro_f1": round(float(f1_score(gender_true, gender_pred, average="macro")), 4),
         "race_macro_f1": round(float(f1_score(race_true, race_pred, average="macro")), 4),
         "age_within_5_years": round(float((age_error <= 5).mean()), 4),
-        "by_age_band": {label: per_group(band) for label, low, high in AGE_BANDS if (band := (age_true >= low) & (age_true <= high)).any()},
+        "by_age_band": {label: per_group(band) for label, low, high in age_groups if (band := (age_true >= low) & (age_true <= high)).any()},
         "by_race": {name: per_group(race_true == index) for index, name in enumerate(races)},
         "by_gender": {name: per_group(gender_true == index) for index, name in enumerate(genders)},
         "confusion": {
@@ -90,9 +90,9 @@ def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_B
 
 
 def calibration_report(raw: dict[str, np.ndarray], labels: dict[str, np.ndarray], temperatures: dict[str, float]) -> dict:
-    """The ``calibration`` section of metrics.json: per head, the temperature and reliability before and after."""
+    """The ``calibration`` section of metrics.json: per head of ``labels``, the temperature and reliability before and after."""
     report = {"method": "temperature scaling per head, fitted on val", "bins": ECE_BINS}
-    for head in CALIBRATED_HEADS:
+    for head in labels:
         before = reliability(raw[head], labels[head])
         after = reliability(temper(raw[head], temperatures.get(head, 1.0)), labels[head])
         report[head] = {

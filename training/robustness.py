@@ -12,7 +12,7 @@ Two checks, both on val faces:
   alignment included, and the figures are compared with the same faces read as clean crops;
   and each face once more as a close-up, several times the crop's size, with sensor noise.
 
-Writes ``model/robustness.json`` and prints Markdown tables.
+Writes ``model/shipped/robustness.json`` and prints Markdown tables.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{totals.files} files, {totals.faces} faces, {totals.errors} errors, {rate:.1f} images/s{skipped} -> {args.out}")
     if args.report:
         config = ModelConfig.from_file(MODEL_DIR / "config.json")
-        write_report(args.out, args.report, config.genders, config.races)
+        write_report(args.out, args.report, config)
         print(f"report -> {args.report}")
     return 0
 

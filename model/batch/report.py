@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.io as pio
 
 from model.batch.summary import CollectionSummary, summarise, summary_figures
+from model.config import ModelConfig
 
 
 def read_columns(out: Path) -> dict:
@@ -48,8 +49,8 @@ people are. The model was trained on UTKFace: non-commercial research use only.<
 """
 
 
-def write_report(out: Path, path: Path, genders: tuple[str, ...], races: tuple[str, ...]) -> CollectionSummary:
+def write_report(out: Path, path: Path, config: ModelConfig) -> CollectionSummary:
     """Summarise the table under ``out`` into the HTML page ``path``; the labels are the model's (``config.json``)."""
-    summary = summarise(read_columns(out), list(genders), list(races))
+    summary = summarise(read_columns(out), config)
     Path(path).write_text(report_html(summary))
     return summary

@@ -15,10 +15,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from model.batch.rows import probability_column
+from model.config import ModelConfig
 
 BOOTSTRAP_DRAWS = 1000
-AGE_BIN_YEARS = 5
-MAX_AGE_BIN = 120
 MARGIN = {"l": 50, "r": 10, "t": 40, "b": 40}
 
 
@@ -39,7 +38,8 @@ class Shares:
 class CollectionSummary:
     files: int
     faces: int
-    age_bins: list[str]
+    age_edges: np.ndarray
+    """Whole-year edges of the age histogram's bins, spanning the ages present (numpy's ``auto`` rule)."""
     age_counts: np.ndarray
     shares: dict[str, Shares]
     """Per head (``gender``, ``race``)."""
@@ -57,14 +57,13 @@ def expected_counts(probabilities: np.ndarray, labels: list[str], rng: np.random
     return Shares(list(labels), values.sum(axis=0), low, high)
 
 
-def summarise(columns: dict[str, np.ndarray], genders: list[str], races: list[str], seed: int = 0) -> CollectionSummary:
-    """The four summaries of a batch table given as columns (``file``, ``face``, ``age``, ``error``, ``p_<label>``)."""
+def summarise(columns: dict[str, np.ndarray], config: ModelConfig, seed: int = 0) -> CollectionSummary:
+    """The four summaries of a batch table given as columns (``file``, ``face``, ``age``, ``error``, ``p_<label>``); labels are ``config``'s."""
     rng = np.random.default_rng(seed)
     files = np.asarray(columns["file"], dtype=object)
     face = np.array([value is not None and value == value for value in columns["face"]])  # None and NaN are no face
     error = np.array([value is not None and value == value for value in columns["error"]])
-    starts = np.arange(0, MAX_AGE_BIN + AGE_BIN_YEARS, AGE_BIN_YEARS)
-    counts, _ = np.histogram(np.asarray(columns["age"], dtype=np.float64)[face], bins=starts)
+    counts, edges = age_histogram(np.asarray(columns["age"], dtype=np.float64)[face])
     per_file: dict[str, int] = {}
     for file, has_face, failed in zip(files, face, error, strict=True):
         if not failed:
@@ -73,17 +72,27 @@ def summarise(columns: dict[str, np.ndarray], genders: list[str], races: list[st
     return CollectionSummary(
         files=len(set(files)),
         faces=int(face.sum()),
-        age_bins=[f"{start}-{start + AGE_BIN_YEARS - 1}" for start in starts[:-1]],
+        age_edges=edges,
         age_counts=counts,
         shares={
             head: expected_counts(
                 np.column_stack([np.asarray(columns[probability_column(label)], dtype=np.float64)[face] for label in labels]), labels, rng
             )
-            for head, labels in (("gender", genders), ("race", races))
+            for head, labels in (("gender", config.genders), ("race", config.races))
         },
         faces_per_photo=per_photo,
         errors=[(str(file), str(message)) for file, message, failed in zip(files, columns["error"], error, strict=True) if failed],
     )
+
+
+def age_histogram(ages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Faces per age bin, over whole-year bins that span the ages present (none without faces)."""
+    if not len(ages):
+        return np.zeros(0, int), np.zeros(1)
+    edges = np.unique(np.round(np.histogram_bin_edges(ages, bins="auto", range=(np.floor(ages.min()), np.floor(ages.max()) + 1))))
+    if len(edges) < 2:
+        edges = np.array([np.floor(ages.min()), np.floor(ages.min()) + 1])
+    return np.histogram(ages, bins=edges)
 
 
 def _share_figure(shares: Shares, title: str, height: int) -> go.Figure:
@@ -101,10 +110,20 @@ def _share_figure(shares: Shares, title: str, height: int) -> go.Figure:
 
 def summary_figures(summary: CollectionSummary, height: int = 360) -> dict[str, go.Figure]:
     """The four charts, by section id: age distribution, gender and race expected counts, faces per photo."""
-    ages = go.Figure(go.Bar(x=summary.age_bins, y=summary.age_counts))
+    edges = summary.age_edges
+    ages = go.Figure(
+        go.Bar(
+            x=(edges[:-1] + edges[1:]) / 2,
+            y=summary.age_counts,
+            width=np.diff(edges),
+            customdata=np.column_stack([edges[:-1], edges[1:] - 1]),
+            hovertemplate="%{customdata[0]}-%{customdata[1]} years: %{y} faces<extra></extra>",
+        )
+    )
     ages.update_layout(title="Predicted age", xaxis_title="years", yaxis_title="faces", height=height, margin=MARGIN)
     per_photo = go.Figure(go.Bar(x=[str(count) for count in summary.faces_per_photo], y=list(summary.faces_per_photo.values())))
     per_photo.update_layout(title="Faces per photo", xaxis_title="faces", yaxis_title="photos", height=height, margin=MARGIN)
+    per_photo.update_xaxes(type="category")
     return {
         "ages": ages,
         "gender": _share_figure(summary.shares["gender"], "Gender: expected counts", height),

@@ -7,7 +7,8 @@ import pandas as pd
 
 from model.batch.report import report_html
 from model.batch.summary import expected_counts, summarise
-from model.labels import GENDERS, RACES
+from model.predictor import get_predictor
+from training.contract import GENDERS, RACES
 
 
 def columns(frame: pd.DataFrame) -> dict:
@@ -36,7 +37,7 @@ def table(faces: int = 200, seed: int = 1) -> pd.DataFrame:
 
 def test_shares_are_sums_of_probabilities_with_intervals_around_them():
     data = table()
-    summary = summarise(columns(data), list(GENDERS), list(RACES))
+    summary = summarise(columns(data), get_predictor().config)
     faces = data[data["face"].notna()]
     race = summary.shares["race"]
     assert np.allclose(race.expected, faces[[f"p_{label}" for label in RACES]].sum().to_numpy())
@@ -56,7 +57,7 @@ def test_intervals_narrow_as_the_collection_grows():
 
 
 def test_the_report_holds_four_summaries_and_loads_nothing_from_the_network():
-    page = report_html(summarise(columns(table()), list(GENDERS), list(RACES)))
+    page = report_html(summarise(columns(table()), get_predictor().config))
     for section in ("ages", "gender", "race", "faces-per-photo", "errors"):
         assert f'id="{section}"' in page
     assert not re.search(r"<script[^>]*\ssrc=|<link\s|<img\s|@import", page)  # every script, style and image is inline

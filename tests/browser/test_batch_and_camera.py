@@ -14,10 +14,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from model.batch.report import report_html
 from model.batch.summary import summarise
-from model.labels import GENDERS, RACES
+from model.predictor import get_predictor
 from support import FIXTURES
 from support.browser import chromium, chromium_available, serve_app
 from tests.conftest import require
+from training.contract import RACES
 
 pytestmark = pytest.mark.browser
 
@@ -105,7 +106,7 @@ def test_the_collection_report_draws_its_charts_from_a_file(tmp_path):
         {"file": "b.jpg", "face": None, "age": None, "error": "The upload is empty.", **{key: None for key in rows[0] if key.startswith("p_")}}
     )
     page = tmp_path / "report.html"
-    page.write_text(report_html(summarise({key: [row[key] for row in rows] for key in rows[0]}, list(GENDERS), list(RACES))))
+    page.write_text(report_html(summarise({key: [row[key] for row in rows] for key in rows[0]}, get_predictor().config)))
     with chromium() as driver:
         driver.get(page.as_uri())
         WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")) >= 4)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
-from pathlib import Path
+import threading
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from dashboard.app import create_app
 from model.decode import ImageError, decode_image
-from support import FIXTURES, ROOT
+from support import FIXTURES
 
 SEEDS = [(FIXTURES / name).read_bytes() for name in ("utkface_crop.jpg", "camera.png", "astronaut_exif_rotated.jpg")]
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", create_app().server)
@@ -112,24 +113,56 @@ def test_explain_has_its_own_tighter_budget(monkeypatch, fixture_bytes):
     assert client.post("/api/v1/predict", data=fixture_bytes("utkface_crop.jpg"), content_type="image/jpeg").status_code == 200
 
 
-def _files_under(folder: Path) -> set[Path]:
-    return {path for path in folder.rglob("*") if path.is_file() and ".pytest_cache" not in path.parts and "__pycache__" not in path.parts}
+WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
-def test_uploads_leave_nothing_on_disk_or_in_the_logs(client, caplog):
-    temp_dir = Path(tempfile.gettempdir())
-    before_temp, before_tree = _files_under(temp_dir), _files_under(ROOT / "model") | _files_under(ROOT / "dashboard") | _files_under(ROOT / "assets")
-    with caplog.at_level(logging.DEBUG):
-        for name in ("astronaut.png", "group.jpg", "camera.png", "utkface_crop.jpg"):
-            response = client.post("/api/v1/predict", data=(FIXTURES / name).read_bytes(), content_type="image/png")
-            assert response.status_code == 200
-            response = client.post("/api/v1/predict", data={"image": ((FIXTURES / name).open("rb"), name)}, content_type="multipart/form-data")
-            assert response.status_code == 200
-    after_temp = _files_under(temp_dir)
-    after_tree = _files_under(ROOT / "model") | _files_under(ROOT / "dashboard") | _files_under(ROOT / "assets")
-    assert after_tree == before_tree
-    new_in_temp = {path for path in after_temp - before_temp if os.access(path, os.R_OK) and path.stat().st_size > 1000}
-    assert not new_in_temp, new_in_temp
+class WritesRecorder:
+    """Files this thread opens for writing while ``recording``, seen through Python's ``open`` audit event.
+
+    An audit hook stays for the life of the process, so one recorder is installed once and
+    switched on only around the requests under test, for the test's own thread.
+    """
+
+    def __init__(self) -> None:
+        self.recording: int | None = None
+        self.written: list[str] = []
+        sys.addaudithook(self._hook)
+
+    def _hook(self, event: str, args: tuple) -> None:
+        if event == "open" and self.recording == threading.get_ident():
+            path, mode, flags = args
+            if (mode and any(letter in mode for letter in "wax+")) or (flags & WRITING):
+                self.written.append(str(path))
+
+
+_writes = WritesRecorder()
+
+
+def test_uploads_leave_nothing_on_disk_or_in_the_logs(caplog, tmp_path, monkeypatch):
+    """The app gets a private temp folder, so only its own files could appear there; and no file is opened for writing."""
+    private_temp = tmp_path / "temp"
+    private_temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_temp))
+    monkeypatch.setenv("TMPDIR", str(private_temp))
+    client = create_app().server.test_client()
+    made_by_the_app = set(private_temp.rglob("*"))  # Dash's job cache, made when the app is built: in RAM where /dev/shm exists
+    _writes.recording, _writes.written = threading.get_ident(), []
+    try:
+        with caplog.at_level(logging.DEBUG):
+            for name in ("astronaut.png", "group.jpg", "camera.png", "utkface_crop.jpg"):
+                response = client.post("/api/v1/predict", data=(FIXTURES / name).read_bytes(), content_type="image/png")
+                assert response.status_code == 200
+                response = client.post("/api/v1/predict", data={"image": ((FIXTURES / name).open("rb"), name)}, content_type="multipart/form-data")
+                assert response.status_code == 200
+    finally:
+        _writes.recording = None
+    assert _writes.written == []
+    assert set(private_temp.rglob("*")) == made_by_the_app
+    _writes.recording = threading.get_ident()  # the recorder does see a write
+    with open(tmp_path / "seen.txt", "w"):
+        pass
+    _writes.recording = None
+    assert _writes.written == [str(tmp_path / "seen.txt")]
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert '"route": "/api/v1/predict"' in logged  # the request is logged...
     for private in ("probabilities", "age_range", "White", "female", "base64", "\\x89PNG", "JFIF"):

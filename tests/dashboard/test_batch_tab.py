@@ -7,35 +7,39 @@ import zipfile
 import pyarrow.parquet as pq
 import pytest
 
-from dashboard.batch import BatchRefused, parquet_bytes, process_batch, uploaded_photos
+from dashboard.settings import Settings
+from dashboard.tabs.batch import parquet_bytes, process_batch
+from dashboard.tabs.batch_photos import BatchRefused, uploaded_photos
 from model.predictor import get_predictor
+
+CAP = Settings().batch_max_bytes
 
 
 def data_url(data: bytes) -> str:
     return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
 
 
-def test_zip_archives_open_in_memory_and_the_caps_say_how_to_fit(fixture_bytes, monkeypatch):
+def test_zip_archives_open_in_memory_and_the_caps_say_how_to_fit(fixture_bytes):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.writestr("party/b.jpg", fixture_bytes("group.jpg"))
         bundle.writestr("party/a.jpg", fixture_bytes("group.jpg"))
         bundle.writestr("party/.DS_Store", b"junk")
         bundle.writestr(".trash/c.jpg", fixture_bytes("group.jpg"))
-    photos = uploaded_photos([data_url(archive.getvalue()), data_url(b"hello")], ["party.zip", "notes.txt"])
+    photos = uploaded_photos([data_url(archive.getvalue()), data_url(b"hello")], ["party.zip", "notes.txt"], CAP)
     assert [name for name, _ in photos] == ["party.zip!party/a.jpg", "party.zip!party/b.jpg", "notes.txt"]  # as the CLI reads it
     with pytest.raises(BatchRefused, match="up to 100"):
-        uploaded_photos([data_url(b"x")] * 101, [f"{index}.jpg" for index in range(101)])
-    monkeypatch.setenv("BATCH_MAX_MB", "0.1")
+        uploaded_photos([data_url(b"x")] * 101, [f"{index}.jpg" for index in range(101)], CAP)
+    small = Settings.from_environ({"BATCH_MAX_MB": "0.1"}).batch_max_bytes
     with pytest.raises(BatchRefused, match="BATCH_MAX_MB"):
-        uploaded_photos([data_url(fixture_bytes("group.jpg"))], ["group.jpg"])
+        uploaded_photos([data_url(fixture_bytes("group.jpg"))], ["group.jpg"], small)
 
 
 def test_the_job_reports_progress_and_returns_rows_charts_and_errors(fixture_bytes):
     progress = []
     names = ["group.jpg", "astronaut.png", "notes.txt"]
     contents = [data_url(fixture_bytes("group.jpg")), data_url(fixture_bytes("astronaut.png")), data_url(b"not a photo")]
-    grid, charts, message, rows = process_batch(progress.append, contents, names)
+    grid, charts, message, rows = process_batch(progress.append, contents, names, CAP)
     assert [value for value, _ in progress] == [33, 67, 100] and progress[-1][1] == "3 of 3 photos"
     assert len(grid) == len(rows) == 8 and sum(row["file"] == "group.jpg" for row in rows) == 6
     assert [row["file"] for row in rows if row.get("error")] == ["notes.txt"]

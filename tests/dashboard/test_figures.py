@@ -1,10 +1,14 @@
+import dataclasses
 import json
 
 from dash import dcc
 from PIL import Image
 
+from dashboard.constants import class_colours
 from dashboard.figures import confusion_figure, photo_figure, probability_bars, reliability_figure, training_curve
-from dashboard.layout import evaluation_tab, network_sentence, training_tab
+from dashboard.tabs.about import network_sentence
+from dashboard.tabs.evaluation import evaluation_tab
+from dashboard.tabs.training import training_tab
 from model.config import MODEL_DIR
 from model.history import read_history
 from model.predictor import get_predictor
@@ -20,13 +24,10 @@ def test_training_curve_marks_the_best_validation_epoch():
     assert list(accuracy.data[2].x) == [1]
 
 
-def test_shipped_history_has_every_curve_of_every_member():
-    histories = read_history(MODEL_DIR / "history.csv")
-    members = get_predictor().config.raw["training"].get("members", [{}])
-    assert len(histories) == len(members)
-    for history in histories:
-        for column in ("loss", "gender_accuracy", "race_accuracy", "age_mae"):
-            assert len(history[column]) == len(history[f"val_{column}"]) == len(history["epoch"]) >= 1
+def test_shipped_history_has_every_curve():
+    history = read_history(MODEL_DIR / "history.csv")
+    for column in ("loss", "gender_accuracy", "race_accuracy", "age_mae"):
+        assert len(history[column]) == len(history[f"val_{column}"]) == len(history["epoch"]) == get_predictor().config.training["epochs"]
 
 
 def test_probability_bars_are_sorted_and_in_percent():
@@ -56,38 +57,22 @@ def test_photo_figure_shows_the_whole_photo_whatever_the_boxes():
     assert (figure.layout.images[0].sizex, figure.layout.images[0].sizey) == (1500, 900) and figure.layout.height == 312
 
 
-def test_training_tab_shows_each_ensemble_member_under_its_own_heading(tmp_path):
+def test_training_tab_draws_four_curves_or_says_how_to_get_them(tmp_path):
     history = tmp_path / "history.csv"
     history.write_text(
-        "member,epoch,loss,val_loss,gender_accuracy,val_gender_accuracy,race_accuracy,val_race_accuracy,age_mae,val_age_mae\n"
-        "1,0,3,2.9,0.8,0.85,0.7,0.75,6,5.5\n1,1,2.8,2.7,0.85,0.88,0.75,0.8,5,5.2\n2,0,2.7,2.6,0.9,0.9,0.8,0.82,4.8,4.9\n"
+        "epoch,loss,val_loss,gender_accuracy,val_gender_accuracy,race_accuracy,val_race_accuracy,age_mae,val_age_mae\n"
+        "0,3,2.9,0.8,0.85,0.7,0.75,6,5.5\n1,2.8,2.7,0.85,0.88,0.75,0.8,5,5.2\n"
     )
-    histories = read_history(history)
-    assert [history["epoch"] for history in histories] == [[0.0, 1.0], [0.0]]
-    members = [{"input_size": 96, "epochs": 2, "best_epoch": 2}, {"input_size": 128, "epochs": 1, "best_epoch": 1, "mixup_alpha": 0.2}]
-    tab = str(training_tab(histories, members))
-    assert "Network 1: 96x96 pixels from scratch, 2 epochs; epoch 2 is shipped" in tab
-    assert "Network 2: 128x128 pixels from scratch with mixup, 1 epoch" in tab
-    assert tab.count("training-graph") == 8 and "averages the outputs of two networks" in tab
-    single = str(training_tab(histories[:1], []))
-    assert "Network 1" not in single and single.count("training-graph") == 4
+    curves = read_history(history)
+    assert curves["epoch"] == [0.0, 1.0] and curves["val_age_mae"] == [5.5, 5.2]
+    assert str(training_tab(curves)).count("training-graph") == 4
+    assert "make train" in str(training_tab({}))
 
 
-def test_the_about_tab_names_every_network_of_the_ensemble():
-    config = {"test_time_augmentation": {"mirror": False}, "input": {"size": 128}}
-    sizes = [96, 96, 128]
-    three = network_sentence({**config, "training": {"members": [{"input_size": size} for size in sizes]}})
-    assert three.startswith(
-        "Three networks, two residual CNNs trained from scratch (96x96 input) and a residual CNN trained from scratch (128x128 input)"
-    )
-    mixed = network_sentence(
-        {**config, "training": {"members": [{"input_size": 160, "backbone": "FaceRes"}, {"input_size": 96}, {"input_size": 96}]}}
-    )
-    assert mixed.startswith(
-        "Three networks, a MobileNet-v1 pretrained on faces (HSE FaceRes) and fine-tuned on UTKFace (160x160 input) and two residual CNNs"
-    )
-    one = network_sentence({**config, "training": {}})
-    assert one.startswith("A residual CNN trained from scratch (128x128 input), with three heads") and "mirrored" not in one
+def test_the_about_tab_reads_the_network_from_config():
+    config = get_predictor().config
+    sentence = network_sentence(dataclasses.replace(config, input_size=128, max_age=99))
+    assert "(128x128 input)" in sentence and "over 0-99 years" in sentence
 
 
 def test_reliability_figure_draws_both_curves_against_the_diagonal():
@@ -101,7 +86,9 @@ def test_reliability_figure_draws_both_curves_against_the_diagonal():
 def test_the_evaluation_tab_charts_each_head_per_age_band():
     metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
     titles = {
-        component.figure.layout.title.text: component.figure for component in evaluation_tab(metrics)._traverse() if isinstance(component, dcc.Graph)
+        component.figure.layout.title.text: component.figure
+        for component in evaluation_tab(metrics, class_colours(get_predictor().config))._traverse()
+        if isinstance(component, dcc.Graph)
     }
     gender = titles["Gender accuracy per age band"].data[0]
     assert list(gender.x) == list(metrics["by_age_band"]) and list(gender.y) == [row["gender_accuracy"] for row in metrics["by_age_band"].values()]

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 from PIL import Image
 
-from model.age import AGE_GROUPS, age_groups, age_interval, expected_age
+from model.age import age_groups, age_interval, expected_age
 from model.decode import decode_image
 from model.predictor import get_predictor
 from support import FIXTURES, ROOT
@@ -18,8 +18,9 @@ def test_age_summaries_of_a_known_distribution():
     distribution[40] = 0.5
     assert expected_age(distribution[None])[0] == 35
     assert age_interval(distribution) == (30, 40)
-    groups = age_groups(distribution)
-    assert list(groups) == [label for label, _, _ in AGE_GROUPS]
+    config = get_predictor().config
+    groups = age_groups(distribution, config.age_groups)
+    assert list(groups) == list(config.labels["age_group"]) and config.age_groups[-1] == ("70+", 70, 116)
     assert groups["30-39"] == 0.5 and groups["40-49"] == 0.5 and sum(groups.values()) == 1
 
 

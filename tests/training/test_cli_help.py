@@ -41,10 +41,28 @@ def test_finetune_refuses_bad_settings(capsys):
         assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("option", [["--zooms", "1.0", "0.9"], ["--mirror", "no"]])
-def test_evaluate_tries_other_views_on_val_only(capsys, option):
-    from training import evaluate
+def test_finetunes_defaults_are_the_shipped_recipe():
+    """``make train`` passes no setting: the defaults must be what trained the shipped network."""
+    from model.config import MODEL_DIR, ModelConfig
+    from training.finetune import loss_weights, parse_args
 
-    with pytest.raises(SystemExit):
-        evaluate.main(["--on", "test", *option])
-    assert "--zooms and --mirror are for choosing on val" in capsys.readouterr().err
+    args = parse_args(["--out", "runs/x"])
+    shipped = ModelConfig.from_file(MODEL_DIR / "config.json")
+    recipe = {
+        key: vars(args)[key]
+        for key in (
+            "epochs",
+            "batch_size",
+            "learning_rate",
+            "warmup_epochs",
+            "weight_decay",
+            "label_smoothing",
+            "frozen_blocks",
+            "views",
+            "head_units",
+            "dropout",
+            "seed",
+        )
+    }
+    assert {key: shipped.training[key] for key in recipe} == recipe
+    assert loss_weights(args) == shipped.training["loss_weights"] and args.image_size == shipped.input_size

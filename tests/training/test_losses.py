@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from model.labels import MAX_AGE
+from training.contract import MAX_AGE
 from training.losses import age_distribution_loss, mae
 
 

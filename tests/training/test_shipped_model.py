@@ -54,7 +54,7 @@ def test_litert_and_keras_agree_on_the_test_split(test_split):
     import keras
 
     model = keras.saving.load_model(MODEL_DIR / "face2data.keras", compile=False)
-    network = Network(MODEL_DIR / "face2data.tflite")
+    network = Network(MODEL_DIR / "face2data.tflite", ModelConfig.from_file(MODEL_DIR / "config.json").outputs)
     keras_outputs = {
         name: np.concatenate([np.asarray(model.predict_on_batch(test_split.images[i : i + 256])[name]) for i in range(0, len(test_split), 256)])
         for name in ("age", "gender", "race")

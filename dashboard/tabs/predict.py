@@ -1,23 +1,69 @@
-"""Thin callbacks: read the upload, call the shared predictor, hand results to components."""
+"""The Predict tab: a photo in (upload, camera or sample), every face out with its charts and Explain."""
 
 from __future__ import annotations
 
-import logging
-
 import dash_bootstrap_components as dbc
-from dash import ALL, MATCH, Dash, Input, Output, State, ctx, html, no_update
+from dash import ALL, MATCH, Dash, Input, Output, State, ctx, dcc, html, no_update
 
-from dashboard.components import alert, explanation_view, face_card, graph
+from dashboard.components import ASSETS_DIR, alert, explanation_view, face_card, graph, upload_zone
+from dashboard.constants import class_colours
 from dashboard.figures import photo_figure, png_data_uri
 from dashboard.inflight import RETRY_AFTER_S, ExplainerBusy, InFlight, explanation_slot
-from dashboard.layout import ASSETS_DIR, SAMPLES
-from model.decode import ImageError, decode_data_url, decode_image, photo_size
+from model.decode import MAX_BYTES, ImageError, decode_data_url, decode_image, photo_size
 from model.explain import ExplanationCancelled, explain_face
-from model.labels import OUTPUTS
 from model.predictor import get_predictor
 
-log = logging.getLogger("face2data.dashboard")
+SAMPLES = {"astronaut.png": "Astronaut (one face)", "group.jpg": "Group (six faces)", "camera.png": "Grayscale photo"}
 EXPLAINING = InFlight()
+
+
+def predict_tab() -> html.Div:
+    return html.Div(
+        [
+            upload_zone(
+                "upload-photo",
+                "Drag and drop a photo here, or ",
+                f"JPEG, PNG, WebP or HEIC, up to {MAX_BYTES // 2**20} MB",
+                accept="image/*,.heic,.heif",
+                multiple=False,
+            ),
+            html.Div(
+                [
+                    dbc.Button("Use camera", id="camera-open", size="sm", color="primary", outline=True, className="me-2"),
+                    html.Div(
+                        [
+                            html.Video(id="camera-video", autoPlay=True, muted=True, className="d-block mb-2"),
+                            dbc.Button("Take photo", id="camera-shutter", size="sm", color="primary", className="me-2", disabled=True),
+                            dbc.Button("Close", id="camera-close", size="sm", color="secondary", outline=True),
+                            html.Div(id="camera-message", className="small text-muted mt-1", role="status"),
+                        ],
+                        id="camera-panel",
+                        className="my-2",
+                        style={"display": "none"},
+                    ),
+                    dcc.Store(id="camera-frame"),
+                ],
+                className="my-2",
+            ),
+            html.Div(
+                [html.Span("Or try a sample: ", className="me-2 small text-muted")]
+                + [
+                    dbc.Button(label, id={"type": "sample-button", "name": name}, size="sm", color="secondary", outline=True, className="me-2 mb-1")
+                    for name, label in SAMPLES.items()
+                ],
+                className="my-2",
+            ),
+            dcc.Store(id="face-crops", data=[]),
+            # Only a new prediction hides the results: an explanation has its own spinner inside its
+            # card, and the card (its Cancel button, its target) must stay usable meanwhile.
+            dcc.Loading(
+                html.Div(id="prediction-output", className="mt-3"),
+                type="circle",
+                delay_show=100,
+                target_components={"prediction-output": "children"},
+            ),
+        ]
+    )
 
 
 def render_prediction(data: bytes, name: str) -> tuple[list, list[str]]:
@@ -27,10 +73,12 @@ def render_prediction(data: bytes, name: str) -> tuple[list, list[str]]:
         image = decode_image(data)
     except ImageError as error:
         return [alert(f"{name}: {error}")], []
-    faces = get_predictor().predict(image)
+    predictor = get_predictor()
+    faces = predictor.predict(image)
     if not faces:
         return [alert(f"{name}: no face found. Try a photo where the face is larger, frontal and well lit.", "warning")], []
-    cards = [dbc.Col(face_card(number, face), md=6, xl=4) for number, face in enumerate(faces, start=1)]
+    colours = class_colours(predictor.config)
+    cards = [dbc.Col(face_card(number, face, colours), md=6, xl=4) for number, face in enumerate(faces, start=1)]
     width, height = photo_size(image)
     summary = f"{len(faces)} face{'s' if len(faces) > 1 else ''} found in {name} ({width}x{height})."
     crops = [png_data_uri(face.crop) for face in faces]
@@ -66,9 +114,9 @@ def show_prediction(contents: str | None, _clicks: list, frame: str | None, file
 
 def show_explanation(_clicks: int, target: str, crops: list[str], token: str) -> html.Div:
     index = ctx.triggered_id["index"]
-    if not crops or index >= len(crops) or target not in OUTPUTS:
-        return alert("Upload the photo again to explain this face.", "warning")
     predictor = get_predictor()
+    if not crops or index >= len(crops) or target not in predictor.config.outputs:
+        return alert("Upload the photo again to explain this face.", "warning")
     crop = decode_image(decode_data_url(crops[index]))
     (face,) = predictor.predict(crop, skip_detection=True)
     cancelled = EXPLAINING.start(token)
@@ -89,7 +137,7 @@ def cancel_explanation(_clicks: int, token: str) -> None:
     EXPLAINING.cancel(token)
 
 
-def register_callbacks(app: Dash) -> None:
+def register_predict_callbacks(app: Dash) -> None:
     """Attach the callbacks to one app. Per app rather than with ``dash.callback``: Dash hands
     global callbacks to the first app that serves a request, so a second app in the same
     process (tests build several) would silently get none."""

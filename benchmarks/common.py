@@ -1,0 +1,60 @@
+"""What every benchmark shares: the machine it ran on, the explainer warm-up wait, and ``benchmarks/results.md``.
+
+Each benchmark writes one section of results.md, rewritten only by its own script, and
+every section says which machine measured it. No benchmark imports another's functions:
+what two of them need lives here (or, for tests too, in ``support/``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+HEADER = "# Serving benchmarks\n\nEach section is written by the command named under its title; rerun it to refresh the section.\n"
+
+
+def write_section(title: str, command: str, body: str, path: Path = RESULTS) -> None:
+    """Replace (or add) the section ``## title`` of ``path``, keeping the others."""
+    text = path.read_text() if path.exists() else HEADER
+    section = f"## {title}\n\nWritten by `{command}`.\n\n{body.rstrip()}\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    path.write_text(text.rstrip() + "\n")
+
+
+def publish(title: str, command: str, lines: list[str]) -> str:
+    """Print a benchmark's report, headed by the machine, and store it as its section of ``results.md``; return it."""
+    table = "\n".join([f"Machine: {machine()}.", "", *lines]) + "\n"
+    print(table)
+    write_section(title, command, table)
+    return table
+
+
+def machine() -> str:
+    """The host in a line. A VM's model name can hide the generation ("AMD EPYC"), so the CPU family and model are added."""
+    cpuinfo = Path("/proc/cpuinfo")
+    fields: dict[str, str] = {}
+    for line in cpuinfo.read_text().splitlines() if cpuinfo.exists() else []:
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    cpu = fields.get("model name", platform.processor())
+    if "cpu family" in fields:
+        cpu += f" (family {fields['cpu family']}, model {fields.get('model', '?')})"
+    return f"{cpu}, {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def wait_for_warm_explainer(url: str, timeout: float = 120) -> None:
+    """Until ``/api/v1/health`` says the worker's explainer warm-up (a background thread) is done."""
+    deadline = time.perf_counter() + timeout
+    while json.loads(urllib.request.urlopen(f"{url}/api/v1/health", timeout=10).read())["explainer"] == "warming up":
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the explainer did not warm up")
+        time.sleep(0.2)

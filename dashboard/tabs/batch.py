@@ -1,0 +1,192 @@
+"""The Batch tab: many photos (or a .zip of them) at once, a table of every face and the collection's make-up.
+
+The work runs as a Dash background callback: the browser polls for progress, so a large
+batch never meets gunicorn's request timeout, and Cancel stops it. The photos stay in memory:
+they reach the job in the forked process's memory, and only the results (rows and 64 px
+thumbnails) go to the callback manager's cache, which lives in RAM (``/dev/shm``) and expires.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import tempfile
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import diskcache
+from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html, no_update
+
+from dashboard.components import alert, graph, upload_zone
+from dashboard.figures import image_data_uri
+from dashboard.settings import Settings
+from dashboard.tabs.batch_photos import MAX_PHOTOS, BatchRefused, uploaded_photos
+from model.batch.rows import photo_rows, probability_columns
+from model.batch.summary import summarise, summary_figures
+from model.config import MODEL_DIR, ModelConfig
+from model.predictor import Predictor, get_predictor
+
+RESULT_EXPIRY_S = 600
+"""A finished batch's rows stay in the manager's cache this long, then are dropped."""
+GRID_COLUMNS = (
+    # (field, header, cell renderer, width): who is in the photo first, then how the row was read
+    ("file", "file", None, 150),
+    ("face", "face", None, 70),
+    ("age", "age", "OneDecimal", 75),
+    ("age_range", "80% range", None, 95),
+    ("gender", "gender", None, 90),
+    ("gender_probability", "p(gender)", "Percent", 95),
+    ("race", "race", None, 85),
+    ("race_probability", "p(race)", "Percent", 85),
+    ("detected", "detected", None, 95),
+    ("error", "error", None, 200),
+)
+
+
+def grid_row(row: dict, thumbnail: str | None) -> dict:
+    """One table row of the grid: a batch row (``model.batch.rows``) with its top labels' probabilities."""
+    has_face = row.get("face") is not None
+    return {
+        "thumbnail": thumbnail,
+        **{field: row.get(field) for field in ("file", "face", "age", "gender", "race", "detected", "error")},
+        "age_range": f"{row['age_low']}-{row['age_high']}" if has_face else None,
+        "gender_probability": row[f"p_{row['gender']}"] if has_face else None,
+        "race_probability": row[f"p_{row['race']}"] if has_face else None,
+    }
+
+
+def parquet_available() -> bool:
+    """Parquet needs pyarrow (requirements-batch.txt), which the serving slug leaves out."""
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def results_grid() -> dag.AgGrid:
+    columns = [
+        {"field": "thumbnail", "headerName": "", "cellRenderer": "FaceThumbnail", "width": 70, "sortable": False, "filter": False},
+        *(
+            {"field": field, "headerName": header, "width": width, **({"cellRenderer": renderer} if renderer else {})}
+            for field, header, renderer, width in GRID_COLUMNS
+        ),
+    ]
+    return dag.AgGrid(
+        id="batch-grid",
+        columnDefs=columns,
+        rowData=[],
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 60},
+        dashGridOptions={"rowHeight": 56, "pagination": True, "paginationPageSize": 20},
+        csvExportParams={"fileName": "face2data-batch.csv", "columnKeys": [field for field, *_ in GRID_COLUMNS]},
+        style={"height": "560px"},
+    )
+
+
+def batch_tab(settings: Settings) -> html.Div:
+    downloads = html.Div(
+        [
+            dbc.Button("Download CSV", id="batch-csv", size="sm", className="me-2"),
+            dbc.Button(
+                "Download Parquet",
+                id="batch-parquet",
+                size="sm",
+                disabled=not parquet_available(),
+                title="" if parquet_available() else "Parquet needs pyarrow: pip install -r requirements-batch.txt",
+            ),
+            dcc.Download(id="batch-download"),
+        ],
+        className="mt-2",
+    )
+    return html.Div(
+        [
+            upload_zone(
+                "batch-upload",
+                f"Drop up to {MAX_PHOTOS} photos, or a .zip of them, here, or ",
+                f"JPEG, PNG, WebP or HEIC; {settings.batch_max_mb:.0f} MB in all",
+                multiple=True,  # no `accept`: a stray file should show as an error row, not vanish in the browser
+            ),
+            html.Div(
+                [
+                    dbc.Progress(id="batch-progress", value=0, striped=True, animated=True, className="flex-grow-1 me-2", style={"height": "1.4rem"}),
+                    dbc.Button("Cancel", id="batch-cancel", color="secondary", size="sm", outline=True, disabled=True),
+                ],
+                id="batch-progress-row",
+                className="d-flex align-items-center my-2",
+                style={"display": "none"},
+            ),
+            html.Div(id="batch-message", className="my-2"),
+            dbc.Row([dbc.Col([results_grid(), downloads], lg=8), dbc.Col(html.Div(id="batch-summary"), lg=4)], className="g-3"),
+            dcc.Store(id="batch-rows", data=[]),
+        ]
+    )
+
+
+def process_batch(set_progress, contents: list[str] | None, filenames: list[str] | None, max_bytes: int) -> tuple:
+    """The background job: every photo through a predictor of its own (LiteRT interpreters do not survive a fork)."""
+    if not contents:
+        return no_update, no_update, no_update, no_update
+    try:
+        photos = uploaded_photos(contents, filenames, max_bytes)
+    except BatchRefused as refusal:
+        return [], [], alert(str(refusal)), []
+    predictor = Predictor(MODEL_DIR)
+    rows, grid = [], []
+    for done, (name, read) in enumerate(photos, start=1):
+        photo, faces = photo_rows(name, read, predictor)
+        thumbnails = [image_data_uri(face.crop, 64) for face in faces] or [None]
+        for row, thumbnail in zip(photo, thumbnails, strict=False):
+            rows.append(row)
+            grid.append(grid_row(row, thumbnail))
+        set_progress((round(100 * done / len(photos)), f"{done} of {len(photos)} photos"))
+    columns = {key: [row.get(key) for row in rows] for key in ("file", "face", "age", "error", *probability_columns(predictor.config))}
+    summary = summarise(columns, predictor.config)
+    charts = [graph(figure, className=f"batch-{section}-chart") for section, figure in summary_figures(summary, height=260).items()]
+    errors = len(summary.errors)
+    message = html.P(f"{len(photos)} photos, {summary.faces} faces, {errors} error{'s' if errors != 1 else ''}.", id="batch-summary-line")
+    return grid, charts, message, rows
+
+
+def parquet_bytes(rows: list[dict], config: ModelConfig) -> bytes:
+    """The rows as the batch CLI writes them (``model.batch.table``); only where pyarrow is installed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from model.batch.table import schema
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema(config)), buffer)
+    return buffer.getvalue()
+
+
+def background_manager() -> DiskcacheManager:
+    """Results kept in RAM where the platform has /dev/shm, expiring after ``RESULT_EXPIRY_S``."""
+    folder = tempfile.mkdtemp(prefix="face2data-jobs-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    return DiskcacheManager(diskcache.Cache(folder), expire=RESULT_EXPIRY_S)
+
+
+def register_batch_callbacks(app: Dash, manager: DiskcacheManager, settings: Settings) -> None:
+    max_bytes = settings.batch_max_bytes
+
+    def run_batch_job(set_progress, contents: list[str] | None, filenames: list[str] | None) -> tuple:
+        return process_batch(set_progress, contents, filenames, max_bytes)
+
+    app.callback(
+        Output("batch-grid", "rowData"),
+        Output("batch-summary", "children"),
+        Output("batch-message", "children"),
+        Output("batch-rows", "data"),
+        Input("batch-upload", "contents"),
+        State("batch-upload", "filename"),
+        background=True,
+        manager=manager,
+        progress=[Output("batch-progress", "value"), Output("batch-progress", "label")],
+        running=[
+            (Output("batch-upload", "disabled"), True, False),
+            (Output("batch-cancel", "disabled"), False, True),
+            (Output("batch-progress-row", "style"), {"display": "flex"}, {"display": "none"}),
+        ],
+        cancel=[Input("batch-cancel", "n_clicks")],
+        prevent_initial_call=True,
+    )(run_batch_job)
+    app.callback(Output("batch-grid", "exportDataAsCsv"), Input("batch-csv", "n_clicks"), prevent_initial_call=True)(lambda _clicks: True)
+    app.callback(Output("batch-download", "data"), Input("batch-parquet", "n_clicks"), State("batch-rows", "data"), prevent_initial_call=True)(
+        lambda _clicks, rows: dcc.send_bytes(parquet_bytes(rows, get_predictor().config), "face2data-batch.parquet") if rows else no_update
+    )

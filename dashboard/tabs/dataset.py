@@ -1,0 +1,36 @@
+"""The Dataset tab: what the model was trained on, from ``dataset.json``."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard.components import graph
+from dashboard.figures import age_histogram, race_by_gender_bars, shares_pie
+
+
+def dataset_tab(summary: dict, colours: dict[str, dict[str, str]]) -> html.Div:
+    if not summary:
+        return dbc.Alert("No dataset.json next to the model: run `make dataset-summary`.", color="warning", className="mt-3")
+    splits = summary["splits"]
+    return html.Div(
+        [
+            html.P(
+                f"UTKFace: {summary['n_images']:,} labelled faces, split {splits['train']:,} train / {splits['val']:,} val / {splits['test']:,} test.",
+                className="mt-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(graph(age_histogram(summary["age"])), lg=12),
+                    dbc.Col(graph(shares_pie(summary["gender"], colours["gender"], "Gender")), lg=4),
+                    dbc.Col(graph(shares_pie(summary["race"], colours["race"], "Race")), lg=4),
+                    dbc.Col(graph(race_by_gender_bars(summary["race_by_gender"], colours["gender"])), lg=4),
+                ],
+                className="g-3",
+            ),
+            html.P(
+                "UTKFace is available for non-commercial research purposes only; the copyright of the images stays with their owners.",
+                className="small text-muted mt-2",
+            ),
+        ]
+    )

