@@ -14,7 +14,7 @@ INPUTS ?= photos
 OUT ?= faces.parquet
 REPORT ?=
 
-.PHONY: docs run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load soak benchmark-peak robustness compare-peers screenshots clean
+.PHONY: docs benchmark-audit run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load soak benchmark-peak robustness compare-peers screenshots clean
 
 # Two installs in one venv: serving (what `make run` needs: the app, explanations included) and, on top,
 # development (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
@@ -123,3 +123,6 @@ clean:
 
 docs: $(BIN)/.installed  ## the README's results table, from model/shipped/metrics.json and benchmarks/results.md
 	$(BIN)/python -m support.readme
+
+benchmark-audit: $(BIN)/.installed  ## collection make-up on UTKFace test collections with known, shifted mixes: expected counts against adjusted shares (EM, BBSE) -> benchmarks/results.md
+	$(BIN)/python -m benchmarks.audit

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model.align import FaceTemplate
+from model.batch.quantify import Reference, load_references
 from model.config import MODEL_DIR, ModelConfig
 from model.detect import FaceDetector
 from model.history import read_history
@@ -35,6 +36,8 @@ class ModelArtifacts:
     """``history.csv``: per-epoch curves, train and validation; empty before training."""
     dataset_summary: dict
     """``dataset.json`` (``make dataset-summary``): the make-up of the training data."""
+    references: dict[str, Reference]
+    """``val_outputs.npz`` (``make calibrate``): val's probabilities and labels per head, for the batch summary's adjusted shares."""
 
 
 def _json_or_empty(path: Path) -> dict:
@@ -62,4 +65,5 @@ def load_artifacts(model_dir: Path = MODEL_DIR, threads: int = 2) -> ModelArtifa
         metrics=_json_or_empty(model_dir / "metrics.json"),
         history=read_history(history_path) if history_path.exists() else {},
         dataset_summary=_json_or_empty(model_dir / "dataset.json"),
+        references=load_references(model_dir / "val_outputs.npz"),
     )

@@ -2,7 +2,9 @@
 
 Usage: ``python -m training.calibrate [--model-dir model]``
 
-Writes the temperatures into ``config.json`` (``calibration``), where serving reads them.
+Writes the temperatures into ``config.json`` (``calibration``), where serving reads them, and
+``val_outputs.npz``: val's served probabilities of gender, race and age group with the true
+labels, which the batch summary's adjusted shares are fitted on (``model.batch.quantify``).
 The fit minimises the negative log-likelihood of the val labels over one scalar per head;
 the expected calibration error (ECE) is measured with 15 equal-width confidence bins.
 """
@@ -11,15 +13,16 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from model.calibration import temper
+from model.calibration import calibrate, temper
 from model.config import ModelConfig
 from model.runtime import load_network
 from training.cli import artifact_parser
-from training.dataset import load_splits_cached
+from training.dataset import SplitArrays, load_splits_cached
 from training.evaluate import predict_arrays
 from training.metrics import calibration_report
 
@@ -54,7 +57,22 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     stored = json.loads(config_path.read_text())
     stored["calibration"] = {"method": "temperature scaling, fitted on val", "temperatures": {head: round(t, 4) for head, t in temperatures.items()}}
     config_path.write_text(json.dumps(stored, indent=2) + "\n")
+    write_val_outputs(args.model_dir / "val_outputs.npz", calibrate(raw, temperatures), val, config)
     return temperatures
+
+
+def write_val_outputs(path: Path, served: dict[str, np.ndarray], val: SplitArrays, config: ModelConfig) -> None:
+    """Val's probabilities as serving gives them, per head, with the true labels (float16: the file stays small)."""
+    groups = config.age_groups
+    group_of_age = np.array([next(index for index, (_, first, last) in enumerate(groups) if first <= age <= last) for age in val.age])
+    age_groups = np.stack([served["age"][:, first : last + 1].sum(axis=1) for _, first, last in groups], axis=1)
+    heads = {"gender": (served["gender"], val.gender), "race": (served["race"], val.race), "age_group": (age_groups, group_of_age)}
+    arrays = {
+        f"{head}_{kind}": value
+        for head, (probabilities, labels) in heads.items()
+        for kind, value in (("probabilities", probabilities.astype(np.float16)), ("labels", labels.astype(np.int8)))
+    }
+    np.savez_compressed(path, **arrays)
 
 
 if __name__ == "__main__":

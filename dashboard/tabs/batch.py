@@ -23,7 +23,7 @@ from dashboard.figures import image_data_uri
 from dashboard.settings import Settings
 from dashboard.tabs.batch_photos import MAX_PHOTOS, BatchRefused, uploaded_photos
 from model.batch.rows import photo_rows, probability_columns
-from model.batch.summary import summarise, summary_figures
+from model.batch.summary import ASSUMPTION, summarise, summary_figures
 from model.config import MODEL_DIR, ModelConfig
 from model.predictor import Predictor, get_predictor
 
@@ -113,6 +113,13 @@ def batch_tab(settings: Settings) -> html.Div:
                 style={"display": "none"},
             ),
             html.Div(id="batch-message", className="my-2"),
+            dbc.RadioItems(
+                id="batch-faces",
+                options=[{"label": "Count every face", "value": "all"}, {"label": "Count the largest face of each photo", "value": "largest"}],
+                value="all",
+                inline=True,
+                className="small mb-2",
+            ),
             dbc.Row([dbc.Col([results_grid(), downloads], lg=8), dbc.Col(html.Div(id="batch-summary"), lg=4)], className="g-3"),
             dcc.Store(id="batch-rows", data=[]),
         ]
@@ -122,11 +129,11 @@ def batch_tab(settings: Settings) -> html.Div:
 def process_batch(set_progress, contents: list[str] | None, filenames: list[str] | None, max_bytes: int) -> tuple:
     """The background job: every photo through a predictor of its own (LiteRT interpreters do not survive a fork)."""
     if not contents:
-        return no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update
     try:
         photos = uploaded_photos(contents, filenames, max_bytes)
     except BatchRefused as refusal:
-        return [], [], alert(str(refusal)), []
+        return [], alert(str(refusal)), []
     predictor = Predictor(MODEL_DIR)
     rows, grid = [], []
     for done, (name, read) in enumerate(photos, start=1):
@@ -136,12 +143,21 @@ def process_batch(set_progress, contents: list[str] | None, filenames: list[str]
             rows.append(row)
             grid.append(grid_row(row, thumbnail))
         set_progress((round(100 * done / len(photos)), f"{done} of {len(photos)} photos"))
-    columns = {key: [row.get(key) for row in rows] for key in ("file", "face", "age", "error", *probability_columns(predictor.config))}
-    summary = summarise(columns, predictor.config)
+    errors = sum(1 for row in rows if row.get("error"))
+    faces = sum(1 for row in rows if row.get("face") is not None)
+    message = html.P(f"{len(photos)} photos, {faces} faces, {errors} error{'s' if errors != 1 else ''}.", id="batch-summary-line")
+    return grid, message, rows
+
+
+def summary_view(rows: list[dict], faces: str) -> list:
+    """The collection's make-up from the rows (``model.batch.summary``): the assumption in a sentence, then the charts."""
+    if not rows:
+        return []
+    artifacts = get_predictor().artifacts
+    columns = {key: [row.get(key) for row in rows] for key in ("file", "face", "box", "age", "error", *probability_columns(artifacts.config))}
+    summary = summarise(columns, artifacts.config, artifacts.references, faces)
     charts = [graph(figure, className=f"batch-{section}-chart") for section, figure in summary_figures(summary, height=260).items()]
-    errors = len(summary.errors)
-    message = html.P(f"{len(photos)} photos, {summary.faces} faces, {errors} error{'s' if errors != 1 else ''}.", id="batch-summary-line")
-    return grid, charts, message, rows
+    return [html.P(ASSUMPTION, className="small text-muted", id="batch-assumption"), *charts]
 
 
 def parquet_bytes(rows: list[dict], config: ModelConfig) -> bytes:
@@ -170,7 +186,6 @@ def register_batch_callbacks(app: Dash, manager: DiskcacheManager, settings: Set
 
     app.callback(
         Output("batch-grid", "rowData"),
-        Output("batch-summary", "children"),
         Output("batch-message", "children"),
         Output("batch-rows", "data"),
         Input("batch-upload", "contents"),
@@ -186,6 +201,7 @@ def register_batch_callbacks(app: Dash, manager: DiskcacheManager, settings: Set
         cancel=[Input("batch-cancel", "n_clicks")],
         prevent_initial_call=True,
     )(run_batch_job)
+    app.callback(Output("batch-summary", "children"), Input("batch-rows", "data"), Input("batch-faces", "value"))(summary_view)
     app.callback(Output("batch-grid", "exportDataAsCsv"), Input("batch-csv", "n_clicks"), prevent_initial_call=True)(lambda _clicks: True)
     app.callback(Output("batch-download", "data"), Input("batch-parquet", "n_clicks"), State("batch-rows", "data"), prevent_initial_call=True)(
         lambda _clicks, rows: dcc.send_bytes(parquet_bytes(rows, get_predictor().config), "face2data-batch.parquet") if rows else no_update

@@ -16,8 +16,8 @@ def probability_column(label: str) -> str:
 
 
 def probability_columns(config: ModelConfig) -> list[str]:
-    """All probability columns, in the model's own label order: gender's, then race's."""
-    return [probability_column(label) for label in (*config.genders, *config.races)]
+    """All probability columns, in the model's own label order: gender's, race's, then the age groups'."""
+    return [probability_column(label) for labels in config.labels.values() for label in labels]
 
 
 def face_row(file: str, index: int, face: FacePrediction) -> dict:
@@ -29,7 +29,7 @@ def face_row(file: str, index: int, face: FacePrediction) -> dict:
         "age": face.age,
         "age_low": low,
         "age_high": high,
-        **{probability_column(label): probability for label, probability in (*face.gender.items(), *face.race.items())},
+        **{probability_column(label): probability for label, probability in (*face.gender.items(), *face.race.items(), *face.age_groups.items())},
         "gender": face.label("gender"),
         "race": face.label("race"),
         "detected": face.detected,

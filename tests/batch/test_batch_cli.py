@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -117,3 +118,28 @@ def test_each_worker_loads_the_predictor_once(collection, tmp_path):
         client.gather(client.map(run_chunk, chunks, [str(tmp_path)] * len(chunks), part_names(len(chunks))))
         loads = client.run(lambda: get_predictor.cache_info().misses)
     assert set(loaded_at_start.values()) == {1} and set(loads.values()) == {1}
+
+
+def test_an_existing_table_is_summarised_without_predicting(single, tmp_path):
+    """No INPUT: the table under OUT is only summarised, as JSON and HTML; --faces largest counts one face per photo."""
+    out, _ = single
+    table = pd.read_parquet(out)
+    before = sorted(os.listdir(out))
+    every, largest = tmp_path / "every.json", tmp_path / "largest.json"
+    assert run_cli("--out", str(out), "--summary", str(every)).returncode == 0
+    result = run_cli("--out", str(out), "--summary", str(largest), "--faces", "largest", "--report", str(tmp_path / "report.html"))
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(out)) == before and "files," not in result.stdout  # nothing was predicted
+    every, largest = json.loads(every.read_text()), json.loads(largest.read_text())
+    faces = table[table["face"].notna()]
+    assert every["faces"] == len(faces) and every["faces_counted"] == "all" and every["errors"] == len(BAD)
+    assert largest["faces"] == faces["file"].nunique() < every["faces"] and largest["faces_counted"] == "largest"
+    assert every["photos"] == table["file"].nunique()
+    race = largest["heads"]["race"]
+    assert race["labels"] == list(get_predictor().config.races) and abs(sum(race["adjusted"]["share"]) - 1) < 1e-3
+    assert "largest of each photo" in (tmp_path / "report.html").read_text()
+
+
+def test_no_input_and_no_table_is_refused(tmp_path):
+    result = run_cli("--out", str(tmp_path / "missing.parquet"), "--summary", str(tmp_path / "s.json"))
+    assert result.returncode == 2 and "no table to summarise" in result.stderr

@@ -66,7 +66,7 @@ def test_a_batch_of_ten_files_gives_a_table_summary_charts_and_a_matching_csv(tm
         (error,) = [row for row in rows if row["error"]]
         assert error["file"] == "notes.txt" and "not an image" in error["error"]
         assert sum(row["face"] is not None for row in rows) >= 20  # the group photos' faces
-        assert len(driver.find_elements(By.CSS_SELECTOR, "#batch-summary .js-plotly-plot")) == 4
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#batch-summary .js-plotly-plot")) == 5
         assert driver.find_elements(By.CSS_SELECTOR, "#batch-grid img.batch-thumbnail")
         driver.execute_script("arguments[0].click();", driver.find_element(By.ID, "batch-csv"))
         deadline = time.time() + 30
@@ -101,14 +101,27 @@ def test_the_camera_snapshot_gives_a_prediction(tmp_path):
 
 def test_the_collection_report_draws_its_charts_from_a_file(tmp_path):
     require(chromium_available(), "Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
-    rows = [{"file": "a.jpg", "face": 0, "age": 30.0, "error": None, "p_male": 0.3, "p_female": 0.7, **{f"p_{race}": 0.2 for race in RACES}}]
+    groups = get_predictor().config.labels["age_group"]
+    rows = [
+        {"file": "a.jpg", "face": 0, "box": [0, 0, 50, 50], "age": 30.0, "error": None, "p_male": 0.3, "p_female": 0.7}
+        | {f"p_{race}": 0.2 for race in RACES}
+        | {f"p_{group}": 1 / len(groups) for group in groups}
+    ]
     rows.append(
-        {"file": "b.jpg", "face": None, "age": None, "error": "The upload is empty.", **{key: None for key in rows[0] if key.startswith("p_")}}
+        {
+            "file": "b.jpg",
+            "face": None,
+            "box": None,
+            "age": None,
+            "error": "The upload is empty.",
+            **{key: None for key in rows[0] if key.startswith("p_")},
+        }
     )
     page = tmp_path / "report.html"
-    page.write_text(report_html(summarise({key: [row[key] for row in rows] for key in rows[0]}, get_predictor().config)))
+    predictor = get_predictor()
+    page.write_text(report_html(summarise({key: [row[key] for row in rows] for key in rows[0]}, predictor.config, predictor.artifacts.references)))
     with chromium() as driver:
         driver.get(page.as_uri())
-        WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")) >= 4)
-        assert len(driver.find_elements(By.CSS_SELECTOR, "section .js-plotly-plot")) == 4
+        WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")) >= 5)
+        assert len(driver.find_elements(By.CSS_SELECTOR, "section .js-plotly-plot")) == 5
         assert "The upload is empty." in driver.find_element(By.ID, "errors").text

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dashboard.settings import Settings
-from dashboard.tabs.batch import parquet_bytes, process_batch
+from dashboard.tabs.batch import parquet_bytes, process_batch, summary_view
 from dashboard.tabs.batch_photos import BatchRefused, uploaded_photos
 from model.predictor import get_predictor
 
@@ -39,11 +39,16 @@ def test_the_job_reports_progress_and_returns_rows_charts_and_errors(fixture_byt
     progress = []
     names = ["group.jpg", "astronaut.png", "notes.txt"]
     contents = [data_url(fixture_bytes("group.jpg")), data_url(fixture_bytes("astronaut.png")), data_url(b"not a photo")]
-    grid, charts, message, rows = process_batch(progress.append, contents, names, CAP)
+    grid, message, rows = process_batch(progress.append, contents, names, CAP)
     assert [value for value, _ in progress] == [33, 67, 100] and progress[-1][1] == "3 of 3 photos"
     assert len(grid) == len(rows) == 8 and sum(row["file"] == "group.jpg" for row in rows) == 6
     assert [row["file"] for row in rows if row.get("error")] == ["notes.txt"]
     assert all(row["thumbnail"].startswith("data:image/jpeg") for row in grid if row["face"] is not None)
-    assert len(charts) == 4 and "3 photos, 7 faces, 1 error." in message.children
+    assert "3 photos, 7 faces, 1 error." in message.children
+    every, largest = summary_view(rows, "all"), summary_view(rows, "largest")
+    assert "UTKFace val" in every[0].children and len(every) == 1 + 5  # the assumption, then ages, gender, race, age groups, faces per photo
+    gender = every[2].figure
+    assert [trace.name for trace in gender.data] == ["adjusted", "expected"]
+    assert sum(largest[3].figure.data[1].y) == pytest.approx(1) and largest != every
     table = pq.read_table(io.BytesIO(parquet_bytes(rows, get_predictor().config)))
     assert table.num_rows == 8 and {"p_male", "p_White", "age_low", "error"} <= set(table.column_names)
