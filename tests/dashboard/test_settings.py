@@ -1,0 +1,41 @@
+"""One settings module and one model contract: what the app reads from the environment and from config.json."""
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.constants import PALETTES, class_colours
+from dashboard.inflight import explanation_slots
+from dashboard.settings import Settings
+from model.config import MODEL_DIR, ModelConfig
+from training.contract import AGE_GROUPS, GENDERS, MAX_AGE, RACES, contract
+
+
+def test_settings_read_every_variable_and_fall_back_on_blanks():
+    settings = Settings.from_environ(
+        {"RATE_LIMIT": "30/minute", "TRUSTED_PROXY_HOPS": "1", "BATCH_MAX_MB": "0.5", "EXPLANATION_SLOTS": "3", "PORT": "9000", "LOG_LEVEL": " "}
+    )
+    assert (settings.rate_limit, settings.trusted_proxy_hops, settings.explanation_slots, settings.port) == ("30/minute", 1, 3, 9000)
+    assert settings.batch_max_bytes == 2**19 and settings.log_level == "INFO" and settings.explain_rate_limit == ""
+    assert Settings.from_environ({}) == Settings()
+    with pytest.raises(ValueError):
+        Settings.from_environ({"EXPLANATION_SLOTS": "many"})
+
+
+def test_the_app_takes_its_settings_from_one_object():
+    create_app(Settings(explanation_slots=5, batch_max_mb=1))
+    assert explanation_slots() == 5
+    create_app(Settings())
+    assert explanation_slots() == 2
+
+
+def test_config_json_carries_the_contract_training_defines():
+    config = ModelConfig.from_file(MODEL_DIR / "config.json")
+    assert (config.genders, config.races, config.max_age) == (GENDERS, RACES, MAX_AGE) and config.age_groups == AGE_GROUPS
+    assert {key: config.raw[key] for key in contract(config.input_size)} == contract(config.input_size)
+    assert config.classification_heads == ("gender", "race") and config.pixels == {"channels": 3, "dtype": "uint8", "color": "RGB"}
+
+
+def test_each_label_keeps_its_colour_in_the_models_order():
+    colours = class_colours(ModelConfig.from_file(MODEL_DIR / "config.json"))
+    assert list(colours["race"]) == list(RACES) and list(colours["race"].values()) == list(PALETTES["race"])
+    assert set(colours["age_group"].values()) == set(PALETTES["age_group"]) and len(colours["age_group"]) == len(AGE_GROUPS)
