@@ -23,7 +23,7 @@ from model.config import MODEL_DIR, ModelConfig
 from model.runtime import load_network
 from training.cli import DATASETS
 from training.dataset import load_splits_cached
-from training.evaluate import predict_arrays
+from training.evaluate import classified_heads, predict_arrays
 
 ESTIMATORS = ("expected", "em", "bbse")
 
@@ -31,11 +31,7 @@ ESTIMATORS = ("expected", "em", "bbse")
 def served_test_faces(config: ModelConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per head, the served probabilities and true labels of every test face."""
     test = load_splits_cached(DATASETS / "UTKFace.tar.gz", DATASETS / "utkface_split.csv", config.input_size, ".cache")["test"]
-    served = predict_arrays(load_network(MODEL_DIR, config), test)
-    groups = config.age_groups
-    group_of_age = np.array([next(index for index, (_, first, last) in enumerate(groups) if first <= age <= last) for age in test.age])
-    age_groups = np.stack([served["age"][:, first : last + 1].sum(axis=1) for _, first, last in groups], axis=1)
-    return {"gender": (served["gender"], test.gender), "race": (served["race"], test.race), "age_group": (age_groups, group_of_age)}
+    return classified_heads(predict_arrays(load_network(MODEL_DIR, config), test), test, config)
 
 
 def draw_collection(faces: dict, size: int, shifted: bool, rng: np.random.Generator) -> np.ndarray:

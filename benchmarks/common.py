@@ -21,11 +21,16 @@ RESULTS = Path(__file__).resolve().parent / "results.md"
 HEADER = "# Serving benchmarks\n\nEach section is written by the command named under its title; rerun it to refresh the section.\n"
 
 
+def section_pattern(title: str) -> re.Pattern:
+    """``## title`` and its text up to the next section: group 1 is the text. The README's generator reads sections with it too."""
+    return re.compile(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", re.S | re.M)
+
+
 def write_section(title: str, command: str, body: str, path: Path = RESULTS) -> None:
     """Replace (or add) the section ``## title`` of ``path``, keeping the others."""
     text = path.read_text() if path.exists() else HEADER
     section = f"## {title}\n\nWritten by `{command}`.\n\n{body.rstrip()}\n"
-    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = section_pattern(title)
     text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     path.write_text(text.rstrip() + "\n")
 

@@ -19,6 +19,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from dashboard.settings import Settings
+
 RETRY_AFTER_S = 2
 """What a refused explanation is told to wait: about two explanations' time."""
 
@@ -48,7 +50,7 @@ class ExplanationSlots:
             self._free.release()
 
 
-_slots = ExplanationSlots(2)
+_slots = ExplanationSlots(Settings().explanation_slots)
 
 
 def set_explanation_slots(count: int) -> None:

@@ -26,7 +26,17 @@ def age_interval(distribution: np.ndarray, coverage: float = 0.8) -> tuple[int, 
     return low, min(high, len(distribution) - 1)
 
 
+def group_probabilities(distributions: np.ndarray, groups: tuple[tuple[str, int, int], ...]) -> np.ndarray:
+    """``(n, groups)``: the probability of each of ``groups`` (config.json's ``(label, first, last)``) for each row of ``(n, years)`` distributions."""
+    sums = np.stack([distributions[:, first : last + 1].sum(axis=1) for _, first, last in groups], axis=1)
+    return sums / distributions.sum(axis=1, keepdims=True)
+
+
 def age_groups(distribution: np.ndarray, groups: tuple[tuple[str, int, int], ...]) -> dict[str, float]:
-    """Probability of each of ``groups`` (config.json's ``(label, first, last)``) for one distribution."""
-    total = float(distribution.sum())
-    return {label: float(distribution[first : last + 1].sum() / total) for label, first, last in groups}
+    """Probability of each of ``groups`` for one distribution, by label."""
+    return {label: float(value) for (label, _, _), value in zip(groups, group_probabilities(distribution[None], groups)[0], strict=True)}
+
+
+def group_of(ages: np.ndarray, groups: tuple[tuple[str, int, int], ...]) -> np.ndarray:
+    """The index in ``groups`` of each age in years (the groups are consecutive, from year 0)."""
+    return np.searchsorted([first for _, first, _ in groups], np.asarray(ages), side="right") - 1

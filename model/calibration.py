@@ -13,14 +13,20 @@ from __future__ import annotations
 import numpy as np
 
 
-def temper(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """``softmax(log(p) / T)`` along the last axis: T > 1 softens, T < 1 sharpens, T = 1 is the identity."""
-    if temperature <= 0:
+def temper(probabilities: np.ndarray, temperature: float | np.ndarray) -> np.ndarray:
+    """``softmax(log(p) / T)`` along the last axis: T > 1 softens, T < 1 sharpens, T = 1 is the identity.
+
+    ``temperature`` may be an array that broadcasts against ``probabilities``: the batch
+    summary tempers one collection at many bootstrap temperatures at once. The result keeps
+    at least float32 (what LiteRT serves), float64 for float64 input.
+    """
+    temperature = np.asarray(temperature)
+    if (temperature <= 0).any():
         raise ValueError(f"temperature must be positive, got {temperature}")
     logits = np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature
     logits -= logits.max(axis=-1, keepdims=True)
     tempered = np.exp(logits)
-    return (tempered / tempered.sum(axis=-1, keepdims=True)).astype(np.float32)
+    return (tempered / tempered.sum(axis=-1, keepdims=True)).astype(np.result_type(probabilities, np.float32))
 
 
 def calibrate(outputs: dict[str, np.ndarray], temperatures: dict[str, float]) -> dict[str, np.ndarray]:

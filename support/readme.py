@@ -9,17 +9,17 @@ import json
 import re
 import sys
 
+from benchmarks.common import RESULTS, section_pattern
 from model.config import MODEL_DIR
 from support import ROOT
 
 README = ROOT / "README.md"
-RESULTS = ROOT / "benchmarks" / "results.md"
 START, END = "<!-- results:start (make docs) -->", "<!-- results:end -->"
 
 
 def section(results: str, title: str) -> str:
     """The text of ``## title`` in results.md."""
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", results, re.S | re.M)
+    match = section_pattern(title).search(results)
     if not match:
         raise KeyError(f"benchmarks/results.md has no section {title!r}")
     return match.group(1)

@@ -23,7 +23,7 @@ from model.config import ModelConfig
 from model.runtime import load_network
 from training.cli import artifact_parser
 from training.dataset import SplitArrays, load_splits_cached
-from training.evaluate import predict_arrays
+from training.evaluate import classified_heads, predict_arrays
 from training.metrics import calibration_report
 
 log = logging.getLogger("training.calibrate")
@@ -63,10 +63,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 def write_val_outputs(path: Path, served: dict[str, np.ndarray], val: SplitArrays, config: ModelConfig) -> None:
     """Val's probabilities as serving gives them, per head, with the true labels (float16: the file stays small)."""
-    groups = config.age_groups
-    group_of_age = np.array([next(index for index, (_, first, last) in enumerate(groups) if first <= age <= last) for age in val.age])
-    age_groups = np.stack([served["age"][:, first : last + 1].sum(axis=1) for _, first, last in groups], axis=1)
-    heads = {"gender": (served["gender"], val.gender), "race": (served["race"], val.race), "age_group": (age_groups, group_of_age)}
+    heads = classified_heads(served, val, config)
     arrays = {
         f"{head}_{kind}": value
         for head, (probabilities, labels) in heads.items()

@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from model.age import expected_age
+from model.age import expected_age, group_of, group_probabilities
 from model.calibration import calibrate
 from model.config import ModelConfig
 from model.runtime import Network, load_network
@@ -27,6 +27,16 @@ def predict_arrays(network: Network, arrays: SplitArrays, batch_size: int = 256)
     """Network outputs for a whole split, in batches to bound memory."""
     batches = [network.predict(arrays.images[start : start + batch_size]) for start in range(0, len(arrays), batch_size)]
     return {name: np.concatenate([batch[name] for batch in batches]) for name in network.outputs}
+
+
+def classified_heads(served: dict[str, np.ndarray], arrays: SplitArrays, config: ModelConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per classification head and the age groups, the served probabilities of a split and its true labels: what the batch summary's correction is fitted on."""
+    groups = config.age_groups
+    return {
+        "gender": (served["gender"], arrays.gender),
+        "race": (served["race"], arrays.race),
+        "age_group": (group_probabilities(served["age"], groups), group_of(arrays.age, groups)),
+    }
 
 
 def evaluate_arrays(network: Network, config: ModelConfig, arrays: SplitArrays) -> dict:

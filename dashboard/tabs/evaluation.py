@@ -26,9 +26,8 @@ def headline(metrics: dict) -> dbc.Row:
     )
 
 
-def reliability_row(calibration: dict) -> dbc.Row:
+def reliability_row(calibration: dict, heads: list[str]) -> dbc.Row:
     """One reliability diagram per calibrated head, raw against calibrated."""
-    heads = [head for head in calibration if isinstance(calibration[head], dict)]
     return dbc.Row(
         [
             dbc.Col(
@@ -57,7 +56,7 @@ BIAS_NOTE = (
 def evaluation_tab(metrics: dict, colours: dict[str, dict[str, str]]) -> html.Div:
     if not metrics:
         return dbc.Alert("No metrics.json next to the model: run `make evaluate`.", color="warning", className="mt-3")
-    confusion = metrics["confusion"]
+    confusion, calibration = metrics["confusion"], metrics.get("calibration", {})
     by_race, by_gender = metrics["by_race"], metrics["by_gender"]
     charts = dbc.Row(
         [
@@ -90,7 +89,7 @@ def evaluation_tab(metrics: dict, colours: dict[str, dict[str, str]]) -> html.Di
                 "with 80% confidence is right about 80% of the time. The diagrams compare the raw and calibrated heads on test.",
                 className="mt-3",
             ),
-            reliability_row(metrics.get("calibration", {})),
+            reliability_row(calibration, [head for head in confusion if head in calibration]),
             dbc.Alert([html.H5("Bias and limits", className="alert-heading"), html.P(BIAS_NOTE)], color="info", className="mt-3"),
         ]
     )

@@ -17,9 +17,9 @@ from tqdm import tqdm
 
 from model.batch.inputs import collect
 from model.batch.quantify import load_references
-from model.batch.report import summarise_table, write_report
+from model.batch.report import read_columns, write_report
 from model.batch.runner import Totals, done_files, run_batch
-from model.batch.summary import FACES_COUNTED
+from model.batch.summary import FACES_COUNTED, summarise
 from model.config import MODEL_DIR, ModelConfig
 
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         predict_into(args)
     if args.report or args.summary:
         config = ModelConfig.from_file(MODEL_DIR / "config.json")
-        summary = summarise_table(args.out, config, load_references(MODEL_DIR / "val_outputs.npz"), args.faces)
+        summary = summarise(read_columns(args.out), config, load_references(MODEL_DIR / "val_outputs.npz"), args.faces)
         if args.report:
             write_report(summary, args.report)
             print(f"report -> {args.report}")

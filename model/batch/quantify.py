@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model.calibration import temper
+
 EM_ITERATIONS = 200
 EM_TOLERANCE = 1e-7
 TEMPERATURES = np.exp(np.linspace(np.log(0.5), np.log(2.0), 41))
@@ -33,7 +35,7 @@ TEMPERATURES = np.exp(np.linspace(np.log(0.5), np.log(2.0), 41))
 ADJUSTMENTS: dict[str, str | None] = {"gender": "em", "race": "em", "age_group": None}
 """The correction each head ships with; None: the expected shares stand."""
 CHUNK_VALUES = 4_000_000
-"""Posterior values one chunk of bootstrap draws holds (32 MB), whatever the collection's size."""
+"""Tempered probabilities one chunk of bootstrap draws holds (32 MB), whatever the collection's or val's size."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,6 @@ class Reference:
 
     probabilities: np.ndarray
     labels: np.ndarray
-
-    @property
-    def prior(self) -> np.ndarray:
-        return np.bincount(self.labels, minlength=self.probabilities.shape[1]) / len(self.labels)
 
 
 def load_references(path: Path) -> dict[str, Reference]:
@@ -57,17 +55,11 @@ def load_references(path: Path) -> dict[str, Reference]:
         return {head: Reference(stored[f"{head}_probabilities"].astype(np.float64), stored[f"{head}_labels"].astype(int)) for head in sorted(heads)}
 
 
-def temper(probabilities: np.ndarray, temperature: np.ndarray | float) -> np.ndarray:
-    """``softmax(log(p) / T)`` over the last axis; ``temperature`` broadcasts over the leading ones."""
-    logits = np.log(np.clip(probabilities, 1e-12, 1.0)) / np.asarray(temperature)[..., None, None]
-    logits -= logits.max(axis=-1, keepdims=True)
-    tempered = np.exp(logits)
-    return tempered / tempered.sum(axis=-1, keepdims=True)
-
-
 def best_temperature(probabilities: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Per row of ``weights`` (draws x faces, bootstrap counts), the ``TEMPERATURES`` entry with the least weighted log-loss."""
-    picked = np.log(np.clip(temper(probabilities[None], TEMPERATURES), 1e-12, 1.0))[:, np.arange(len(labels)), labels]  # (temperatures, faces)
+    picked = np.log(np.clip(temper(probabilities, TEMPERATURES[:, None, None]), 1e-12, 1.0))[
+        :, np.arange(len(labels)), labels
+    ]  # (temperatures, faces)
     return TEMPERATURES[np.argmin(weights @ -picked.T, axis=1)]
 
 
@@ -88,11 +80,14 @@ def em_shares(posteriors: np.ndarray, weights: np.ndarray, prior: np.ndarray) ->
 def bbse_shares(
     posteriors: np.ndarray, weights: np.ndarray, reference: np.ndarray, reference_labels: np.ndarray, val_weights: np.ndarray
 ) -> np.ndarray:
-    """BBSE priors of each draw: the collection's mean soft prediction solved against val's soft confusion matrix, then put on the simplex."""
+    """BBSE priors of each draw: the collection's mean soft prediction solved against val's soft confusion matrix, then put on the simplex.
+
+    ``reference`` (draws x val faces x classes) is val's probabilities at each draw's temperature, as the collection's are.
+    """
     classes = posteriors.shape[2]
     predicted = np.einsum("df,dfk->dk", weights, posteriors) / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
     onehot = np.eye(classes)[reference_labels]
-    joint = np.einsum("dv,vi,vj->dij", val_weights, reference, onehot)  # P(prediction i, label j) on val, shipped temperature
+    joint = np.einsum("dv,dvi,vj->dij", val_weights, reference, onehot)  # P(prediction i, label j) on val
     confusion = joint / np.maximum(joint.sum(axis=1, keepdims=True), 1e-12)  # P(prediction i | label j)
     solved = np.stack([np.linalg.lstsq(matrix, target, rcond=None)[0] for matrix, target in zip(confusion, predicted, strict=True)])
     solved = np.clip(solved, 0, None)
@@ -137,7 +132,7 @@ def adjusted_shares(probabilities: np.ndarray, reference: Reference, rng: np.ran
 
     Draw 0 is the estimate itself: all faces once, val as it is. Each draw first refits a
     temperature on its val faces (the age groups' probabilities are not calibrated otherwise). Draws
-    run in chunks that keep the posteriors under ``CHUNK_VALUES`` numbers.
+    run in chunks that keep the tempered probabilities under ``CHUNK_VALUES`` numbers.
     """
     if method not in ("em", "bbse"):
         raise ValueError(f"method must be 'em' or 'bbse', got {method!r}")
@@ -146,14 +141,16 @@ def adjusted_shares(probabilities: np.ndarray, reference: Reference, rng: np.ran
     weights, val_weights = bootstrap_weights(faces, draws, rng), bootstrap_weights(len(onehot), draws, rng)
     temperatures = best_temperature(reference.probabilities, reference.labels, val_weights)
     priors = np.maximum((val_weights @ onehot) / val_weights.sum(axis=1, keepdims=True), 1e-6)
-    chunk = max(1, CHUNK_VALUES // (faces * classes))
+    chunk = max(1, CHUNK_VALUES // (max(faces, len(onehot)) * classes))
     shares = []
     for start in range(0, draws + 1, chunk):
         part = slice(start, start + chunk)
-        posteriors = temper(np.broadcast_to(probabilities, (len(temperatures[part]), faces, classes)), temperatures[part])
+        at = temperatures[part, None, None]
         if method == "em":
-            shares.append(em_shares(posteriors, weights[part], priors[part]))
+            shares.append(em_shares(temper(probabilities, at), weights[part], priors[part]))
         else:
-            shares.append(bbse_shares(posteriors, weights[part], reference.probabilities, reference.labels, val_weights[part]))
+            shares.append(
+                bbse_shares(temper(probabilities, at), weights[part], temper(reference.probabilities, at), reference.labels, val_weights[part])
+            )
     shares = np.concatenate(shares)
     return _estimate(shares[0], shares[1:])

@@ -8,9 +8,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.io as pio
 
-from model.batch.quantify import Reference
-from model.batch.summary import ASSUMPTION, CollectionSummary, HeadShares, summarise, summary_figures
-from model.config import ModelConfig
+from model.batch.summary import ASSUMPTION, CollectionSummary, HeadShares, summary_figures
 
 
 def read_columns(out: Path) -> dict:
@@ -21,8 +19,7 @@ def read_columns(out: Path) -> dict:
 
 def share_table(head: str, shares: HeadShares) -> str:
     """One head's shares: adjusted first (when there is a reference), expected beside, each with its interval."""
-    candidates = (("adjusted", shares.adjusted), ("expected", shares.expected)) if shares.adjustment else (("expected", shares.expected),)
-    estimates = [(name, estimate) for name, estimate in candidates if estimate is not None]
+    estimates = shares.shown()
     header = "".join(f"<th>{name} share</th><th>95% interval</th>" for name, _ in estimates)
     rows = "".join(
         f"<tr><td>{html.escape(label)}</td>"
@@ -59,8 +56,3 @@ non-commercial research use only.</p>
 def write_report(summary: CollectionSummary, path: Path) -> None:
     """The summary as the HTML page ``path``."""
     Path(path).write_text(report_html(summary))
-
-
-def summarise_table(out: Path, config: ModelConfig, references: dict[str, Reference], faces: str) -> CollectionSummary:
-    """The summary of the batch table under ``out``; labels are the model's (``config.json``)."""
-    return summarise(read_columns(out), config, references, faces)

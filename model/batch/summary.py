@@ -42,6 +42,11 @@ class HeadShares:
     adjustment: str | None
     """The correction applied (``quantify.ADJUSTMENTS``); None: the adjusted shares are the expected ones."""
 
+    def shown(self) -> list[tuple[str, Estimate]]:
+        """What a chart or a table shows, first to last: the adjusted shares when a correction was applied, then the expected counts."""
+        adjusted = [("adjusted", self.adjusted)] if self.adjusted is not None and self.adjustment else []
+        return [*adjusted, ("expected", self.expected)]
+
 
 @dataclass(frozen=True)
 class CollectionSummary:
@@ -143,10 +148,8 @@ def summarise(
 def _share_figure(head: str, shares: HeadShares, height: int) -> go.Figure:
     """Adjusted shares (when there is a reference) with the expected counts beside, each with its 95% interval."""
     figure = go.Figure()
-    shown = (("adjusted", shares.adjusted), ("expected", shares.expected)) if shares.adjustment else (("expected", shares.expected),)
+    shown = shares.shown()
     for name, estimate in shown:
-        if estimate is None:
-            continue
         figure.add_trace(
             go.Bar(
                 name=name,
@@ -157,9 +160,7 @@ def _share_figure(head: str, shares: HeadShares, height: int) -> go.Figure:
                 opacity=1.0 if name == "adjusted" else 0.55,
             )
         )
-    title = (
-        f"{head.replace('_', ' ').capitalize()}: {'adjusted shares, expected beside' if shares.adjusted and shares.adjustment else 'expected shares'}"
-    )
+    title = f"{head.replace('_', ' ').capitalize()}: {'adjusted shares, expected beside' if len(shown) > 1 else 'expected shares'}"
     figure.update_yaxes(tickformat=".0%", title="share of faces, 95% interval")
     return figure.update_layout(title=title, barmode="group", height=height, margin=MARGIN, legend={"orientation": "h", "y": -0.2})
 
