@@ -32,10 +32,15 @@ $(BIN)/.installed: $(BIN)/.serving requirements-train.txt requirements-batch.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# axe-core (package.json), which the browser tests load into the page under test: never served by the app.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: $(BIN)/.serving  ## serve the dashboard and the API at http://127.0.0.1:8050 (serving requirements only)
 	$(BIN)/python -m dashboard.app
 
-test: $(BIN)/.installed  ## the whole test suite
+test: $(BIN)/.installed node_modules/axe-core/axe.min.js  ## the whole test suite
 	$(BIN)/python -m pytest
 
 test-fast: $(BIN)/.installed  ## the edit-test loop: no training, no whole-split sweeps, no browser, no fresh Python processes

@@ -6,7 +6,7 @@ dagcomponentfuncs.FaceThumbnail = function (props) {
   if (!props.value) {
     return null;
   }
-  return React.createElement("img", { src: props.value, alt: "face", className: "batch-thumbnail" });
+  return React.createElement("img", { src: props.value, alt: "aligned face", className: "batch-thumbnail" });
 };
 
 /* A probability as a whole percentage ("97%"); the cell keeps the number, so the column sorts by it. */

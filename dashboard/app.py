@@ -18,7 +18,7 @@ from dashboard.api import api
 from dashboard.components import ASSETS_DIR
 from dashboard.errors import http_error_response
 from dashboard.inflight import set_explanation_slots
-from dashboard.layout import make_layout
+from dashboard.layout import INDEX, make_layout
 from dashboard.security import harden, limit_rate, trust_proxies
 from dashboard.settings import Settings
 from dashboard.tabs.batch import background_manager, register_batch_callbacks
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,
     )
     # The model loads now, not on the first request, and before gunicorn forks.
+    app.index_string = INDEX
     app.layout = make_layout(get_predictor().artifacts, settings)
     register_predict_callbacks(app)
     register_batch_callbacks(app, background_manager(), settings)

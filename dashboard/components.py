@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.alt_text import probabilities_text
 from dashboard.figures import image_data_uri, probability_bars
 from model.predictor import FacePrediction
 
@@ -16,17 +18,30 @@ ASSETS_DIR = Path(__file__).resolve().parents[1] / "assets"
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
-def graph(figure, graph_id: str | None = None, **kwargs) -> dcc.Graph:
-    """A Plotly graph without the mode bar (cleaner on phones), as tall as its figure."""
+def graph(figure, description: str, graph_id: str | None = None, **kwargs) -> html.Figure:
+    """A Plotly graph without the mode bar (cleaner on phones), as tall as its figure, with its
+    text alternative (``dashboard.alt_text``) in a caption that only screen readers show."""
     style = {"height": f"{figure.layout.height}px"} if figure.layout.height else {}
-    return dcc.Graph(figure=figure, config=GRAPH_CONFIG, style=style, **({"id": graph_id} if graph_id else {}), **kwargs)
+    chart = dcc.Graph(figure=figure, config=GRAPH_CONFIG, style=style, **({"id": graph_id} if graph_id else {}), **kwargs)
+    return html.Figure([chart, html.Figcaption(description, className="visually-hidden")], className="chart m-0")
 
 
 def upload_zone(upload_id: str, prompt: str, note: str, **kwargs) -> dcc.Upload:
-    """A drop zone that also opens the file picker; ``kwargs`` go to ``dcc.Upload`` (accept, multiple)."""
+    """A drop zone that also opens the file picker; ``kwargs`` go to ``dcc.Upload`` (accept, multiple).
+
+    Its file input is the keyboard's way in (Tab to it, Enter or Space opens the picker);
+    ``assets/a11y.js`` names it by the prompt (``<id>-prompt``), which ``dcc.Upload`` cannot.
+    """
     return dcc.Upload(
         id=upload_id,
-        children=html.Div([prompt, html.A("click to browse", href="#", className="link-primary"), html.Div(note, className="small text-muted")]),
+        children=html.Div(
+            [
+                prompt,
+                html.Span("click to browse", className="link-primary text-decoration-underline"),
+                html.Div(note, className="small text-body-secondary"),
+            ],
+            id=f"{upload_id}-prompt",
+        ),
         className="upload-zone",
         **kwargs,
     )
@@ -38,7 +53,7 @@ def face_card(number: int, face: FacePrediction, colours: dict[str, dict[str, st
     note = [] if face.detected else [html.Small("No face detected: the whole image was read as one face.", className="text-warning d-block")]
     return dbc.Card(
         [
-            dbc.CardHeader(html.H5(f"Face {number}", className="mb-0")),
+            dbc.CardHeader(html.H2(f"Face {number}", className="h5 mb-0")),
             dbc.CardBody(
                 [
                     dbc.Row(
@@ -59,9 +74,17 @@ def face_card(number: int, face: FacePrediction, colours: dict[str, dict[str, st
                         ],
                         className="align-items-center mb-2",
                     ),
-                    graph(probability_bars(face.gender, colours["gender"], "Gender"), className="gender-chart"),
-                    graph(probability_bars(face.race, colours["race"], "Race"), className="race-chart"),
-                    graph(probability_bars(face.age_groups, colours["age_group"], "Age group", sort=False), className="age-chart"),
+                    graph(
+                        probability_bars(face.gender, colours["gender"], "Gender"),
+                        probabilities_text("Gender", face.gender),
+                        className="gender-chart",
+                    ),
+                    graph(probability_bars(face.race, colours["race"], "Race"), probabilities_text("Race", face.race), className="race-chart"),
+                    graph(
+                        probability_bars(face.age_groups, colours["age_group"], "Age group", sort=False),
+                        probabilities_text("Age group", face.age_groups),
+                        className="age-chart",
+                    ),
                     explain_controls(number - 1),
                 ]
             ),
@@ -76,12 +99,14 @@ def explain_controls(index: int) -> html.Div:
     The token names this card's explanation on the server (``dashboard.inflight``): a new one
     for every card drawn, so no two pages share one.
     """
+    target = {"type": "explain-target", "index": index}
     return html.Div(
         [
+            html.Label("Output to explain", htmlFor=json.dumps(target, sort_keys=True, separators=(",", ":")), className="visually-hidden"),
             dbc.InputGroup(
                 [
                     dbc.Select(
-                        id={"type": "explain-target", "index": index},
+                        id=target,
                         options=[
                             {"label": "Explain gender", "value": "gender"},
                             {"label": "Explain race", "value": "race"},

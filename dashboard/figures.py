@@ -97,7 +97,7 @@ def training_curve(history: dict[str, list[float]], column: str, title: str, hig
     best = int(np.argmax(validation) if higher_is_better else np.argmin(validation))
     figure = go.Figure(
         [
-            go.Scatter(x=epochs, y=history[column], name="train", mode="lines", line={"color": TRAIN_COLOUR}),
+            go.Scatter(x=epochs, y=history[column], name="train", mode="lines", line={"color": TRAIN_COLOUR, "dash": "dot"}),
             go.Scatter(x=epochs, y=validation, name="validation", mode="lines", line={"color": VALIDATION_COLOUR}),
             go.Scatter(
                 x=[epochs[best]],
@@ -145,7 +145,10 @@ def reliability_figure(before: list[dict], after: list[dict], title: str) -> go.
     A calibrated head lies on the diagonal; marker size shows how many faces a bin holds.
     """
     figure = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#999"}, name="perfect", hoverinfo="skip"))
-    for name, rows, colour in (("raw", before, TRAIN_COLOUR), ("calibrated", after, VALIDATION_COLOUR)):
+    for name, rows, colour, dash, symbol in (
+        ("raw", before, TRAIN_COLOUR, "dash", "circle"),
+        ("calibrated", after, VALIDATION_COLOUR, "solid", "diamond"),
+    ):
         counts = np.array([row["n"] for row in rows], float)
         figure.add_trace(
             go.Scatter(
@@ -153,8 +156,8 @@ def reliability_figure(before: list[dict], after: list[dict], title: str) -> go.
                 y=[row["accuracy"] for row in rows],
                 mode="lines+markers",
                 name=name,
-                line={"color": colour},
-                marker={"size": 5 + 15 * np.sqrt(counts / max(counts.max(), 1))},
+                line={"color": colour, "dash": dash},
+                marker={"size": 5 + 15 * np.sqrt(counts / max(counts.max(), 1)), "symbol": symbol},
                 customdata=counts,
                 hovertemplate="confidence %{x:.1%}: right %{y:.1%} of %{customdata} faces<extra>" + name + "</extra>",
             )

@@ -20,7 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from support.browser import chromium, serve_app  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-TABS = {"training": "Training", "evaluation": "Evaluation", "dataset": "Dataset", "about": "About & API"}
+TABS = ("training", "evaluation", "dataset", "about")
 
 
 def full_page(driver, path: Path, width: int = 1280) -> None:
@@ -58,14 +58,14 @@ def main() -> None:
         click(driver, By.XPATH, "//button[contains(., 'Group')]")
         WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".face-card .age-chart .js-plotly-plot")) == 6)
         full_page(driver, OUT / "predict.png")
-        click(driver, By.LINK_TEXT, "Batch")
+        click(driver, By.ID, "tab-batch")
         photos = [ROOT / "assets" / "samples" / name for name in ("group.jpg", "astronaut.png", "camera.png")]
         driver.find_element(By.CSS_SELECTOR, "#batch-upload input[type=file]").send_keys("\n".join(str(path) for path in photos))
         WebDriverWait(driver, 120).until(conditions.presence_of_element_located((By.ID, "batch-summary-line")))
         time.sleep(1.5)
         full_page(driver, OUT / "batch.png")
-        for name, label in TABS.items():
-            click(driver, By.LINK_TEXT, label)
+        for name in TABS:
+            click(driver, By.ID, f"tab-{name}")
             time.sleep(1.5)
             full_page(driver, OUT / f"{name}.png")
     print("\n".join(str(path.relative_to(ROOT)) for path in sorted(OUT.glob("*.png"))))

@@ -16,6 +16,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from werkzeug.serving import make_server
 
+from support import ROOT
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
@@ -72,3 +74,23 @@ def chromium(width: int = 1280, height: int = 1000, flags: tuple[str, ...] = (),
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+"""axe-core from npm (``package.json``; ``make test`` runs ``npm ci``): loaded into the page under test only, never served."""
+SEVERE = ("critical", "serious")
+
+
+def axe_available() -> bool:
+    return AXE.exists()
+
+
+def axe_violations(driver) -> list[dict]:
+    """Every axe-core violation on the page as it is now: rule, impact, how many nodes, the first of them."""
+    driver.execute_script(AXE.read_text())
+    driver.set_script_timeout(60)
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(result => done(result.violations.map(v => ("
+        "{rule: v.id, impact: v.impact, nodes: v.nodes.length, first: v.nodes[0].target.join(' ')}))));"
+    )

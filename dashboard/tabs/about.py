@@ -20,7 +20,7 @@ def about_tab(config: ModelConfig) -> html.Div:
     training = config.training
     return html.Div(
         [
-            html.H4("How it works", className="mt-3"),
+            html.H2("How it works", className="h4 mt-3"),
             html.Ol(
                 [
                     html.Li("The photo is decoded in memory (EXIF rotation applied, any colour mode to RGB)."),
@@ -36,7 +36,7 @@ def about_tab(config: ModelConfig) -> html.Div:
                 f"{config.raw.get('wall_time_s', 0) / 60:.0f} minutes; docs/model.md has the whole recipe (make train).",
                 className="small",
             ),
-            html.H4("REST API"),
+            html.H2("REST API", className="h4"),
             html.P(
                 [
                     "POST a photo to ",
@@ -46,8 +46,12 @@ def about_tab(config: ModelConfig) -> html.Div:
                     ".",
                 ]
             ),
-            html.Pre(html.Code('curl -F "image=@photo.jpg" http://127.0.0.1:8050/api/v1/predict'), className="bg-light p-2 rounded"),
-            html.H4("Privacy"),
+            html.Pre(
+                html.Code('curl -F "image=@photo.jpg" http://127.0.0.1:8050/api/v1/predict'),
+                className="bg-light p-2 rounded",
+                style={"whiteSpace": "pre-wrap", "wordBreak": "break-all"},
+            ),
+            html.H2("Privacy", className="h4"),
             html.P("Photos are processed in memory and never stored, logged or sent anywhere. Nothing leaves this server."),
         ]
     )

@@ -18,6 +18,7 @@ import dash_bootstrap_components as dbc
 import diskcache
 from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html, no_update
 
+from dashboard.alt_text import summary_texts
 from dashboard.components import alert, graph, upload_zone
 from dashboard.figures import image_data_uri
 from dashboard.settings import Settings
@@ -63,7 +64,7 @@ def parquet_available() -> bool:
 
 def results_grid() -> dag.AgGrid:
     columns = [
-        {"field": "thumbnail", "headerName": "", "cellRenderer": "FaceThumbnail", "width": 70, "sortable": False, "filter": False},
+        {"field": "thumbnail", "headerName": "crop", "cellRenderer": "FaceThumbnail", "width": 70, "sortable": False, "filter": False},
         *(
             {"field": field, "headerName": header, "width": width, **({"cellRenderer": renderer} if renderer else {})}
             for field, header, renderer, width in GRID_COLUMNS
@@ -105,7 +106,17 @@ def batch_tab(settings: Settings) -> html.Div:
             ),
             html.Div(
                 [
-                    dbc.Progress(id="batch-progress", value=0, striped=True, animated=True, className="flex-grow-1 me-2", style={"height": "1.4rem"}),
+                    html.Div(
+                        html.Div(
+                            id="batch-progress",
+                            role="progressbar",
+                            className="progress-bar progress-bar-striped progress-bar-animated",
+                            style={"width": "0%"},
+                            **{"aria-label": "Batch progress", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0"},
+                        ),
+                        className="progress flex-grow-1 me-2",
+                        style={"height": "1.4rem"},
+                    ),
                     dbc.Button("Cancel", id="batch-cancel", color="secondary", size="sm", outline=True, disabled=True),
                 ],
                 id="batch-progress-row",
@@ -126,6 +137,12 @@ def batch_tab(settings: Settings) -> html.Div:
     )
 
 
+def progress_of(done: int, total: int) -> tuple[dict, str, str]:
+    """The progress bar's width, its words and its value for screen readers."""
+    percent = round(100 * done / total)
+    return {"width": f"{percent}%"}, f"{done} of {total} photos", str(percent)
+
+
 def process_batch(set_progress, contents: list[str] | None, filenames: list[str] | None, max_bytes: int) -> tuple:
     """The background job: every photo through a predictor of its own (LiteRT interpreters do not survive a fork)."""
     if not contents:
@@ -142,7 +159,7 @@ def process_batch(set_progress, contents: list[str] | None, filenames: list[str]
         for row, thumbnail in zip(photo, thumbnails, strict=False):
             rows.append(row)
             grid.append(grid_row(row, thumbnail))
-        set_progress((round(100 * done / len(photos)), f"{done} of {len(photos)} photos"))
+        set_progress(progress_of(done, len(photos)))
     errors = sum(1 for row in rows if row.get("error"))
     faces = sum(1 for row in rows if row.get("face") is not None)
     message = html.P(f"{len(photos)} photos, {faces} faces, {errors} error{'s' if errors != 1 else ''}.", id="batch-summary-line")
@@ -156,7 +173,8 @@ def summary_view(rows: list[dict], faces: str) -> list:
     artifacts = get_predictor().artifacts
     columns = {key: [row.get(key) for row in rows] for key in ("file", "face", "box", "age", "error", *probability_columns(artifacts.config))}
     summary = summarise(columns, artifacts.config, artifacts.references, faces)
-    charts = [graph(figure, className=f"batch-{section}-chart") for section, figure in summary_figures(summary, height=260).items()]
+    texts = summary_texts(summary)
+    charts = [graph(figure, texts[section], className=f"batch-{section}-chart") for section, figure in summary_figures(summary, height=260).items()]
     return [html.P(ASSUMPTION, className="small text-muted", id="batch-assumption"), *charts]
 
 
@@ -192,7 +210,7 @@ def register_batch_callbacks(app: Dash, manager: DiskcacheManager, settings: Set
         State("batch-upload", "filename"),
         background=True,
         manager=manager,
-        progress=[Output("batch-progress", "value"), Output("batch-progress", "label")],
+        progress=[Output("batch-progress", "style"), Output("batch-progress", "children"), Output("batch-progress", "aria-valuenow")],
         running=[
             (Output("batch-upload", "disabled"), True, False),
             (Output("batch-cancel", "disabled"), False, True),

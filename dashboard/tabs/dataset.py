@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard.alt_text import age_counts_text, counts_text, table_by_group_text
 from dashboard.components import graph
 from dashboard.figures import age_histogram, race_by_gender_bars, shares_pie
 
@@ -21,10 +22,14 @@ def dataset_tab(summary: dict, colours: dict[str, dict[str, str]]) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(graph(age_histogram(summary["age"])), lg=12),
-                    dbc.Col(graph(shares_pie(summary["gender"], colours["gender"], "Gender")), lg=4),
-                    dbc.Col(graph(shares_pie(summary["race"], colours["race"], "Race")), lg=4),
-                    dbc.Col(graph(race_by_gender_bars(summary["race_by_gender"], colours["gender"])), lg=4),
+                    dbc.Col(graph(age_histogram(summary["age"]), age_counts_text(summary["age"], "images")), lg=12),
+                    dbc.Col(
+                        graph(shares_pie(summary["gender"], colours["gender"], "Gender"), counts_text("Gender", summary["gender"], "images")), lg=4
+                    ),
+                    dbc.Col(graph(shares_pie(summary["race"], colours["race"], "Race"), counts_text("Race", summary["race"], "images")), lg=4),
+                    dbc.Col(
+                        graph(race_by_gender_bars(summary["race_by_gender"], colours["gender"]), table_by_group_text(summary["race_by_gender"])), lg=4
+                    ),
                 ],
                 className="g-3",
             ),

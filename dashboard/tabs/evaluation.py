@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard.alt_text import confusion_text, reliability_text, values_text
 from dashboard.components import graph, stat_card
 from dashboard.constants import AGE_BAND_CHARTS
 from dashboard.figures import confusion_figure, group_bars, reliability_figure
@@ -12,7 +13,8 @@ from dashboard.figures import confusion_figure, group_bars, reliability_figure
 
 def metric_bars(groups: dict[str, dict], column: str, colours: dict[str, str], title: str, tick_format: str) -> dbc.Col:
     """One figure of metrics.json's per-group rows (per race, gender or age band) as a bar per group, a third of the tab wide."""
-    return dbc.Col(graph(group_bars({name: row[column] for name, row in groups.items()}, colours, title, tick_format)), lg=4)
+    values = {name: row[column] for name, row in groups.items()}
+    return dbc.Col(graph(group_bars(values, colours, title, tick_format), values_text(title, values, tick_format)), lg=4)
 
 
 def headline(metrics: dict) -> dbc.Row:
@@ -36,7 +38,8 @@ def reliability_row(calibration: dict, heads: list[str]) -> dbc.Row:
                         calibration[head]["before"],
                         calibration[head]["after"],
                         f"{head.capitalize()} reliability: ECE {calibration[head]['ece_before']:.3f} raw, {calibration[head]['ece_after']:.3f} calibrated",
-                    )
+                    ),
+                    reliability_text(head, calibration[head]["ece_before"], calibration[head]["ece_after"]),
                 ),
                 lg=6,
             )
@@ -60,7 +63,13 @@ def evaluation_tab(metrics: dict, colours: dict[str, dict[str, str]]) -> html.Di
     by_race, by_gender = metrics["by_race"], metrics["by_gender"]
     charts = dbc.Row(
         [
-            dbc.Col(graph(confusion_figure(confusion[head]["matrix"], confusion[head]["labels"], f"{head.capitalize()} confusion")), lg=6)
+            dbc.Col(
+                graph(
+                    confusion_figure(confusion[head]["matrix"], confusion[head]["labels"], f"{head.capitalize()} confusion"),
+                    confusion_text(confusion[head]["matrix"], confusion[head]["labels"], f"{head.capitalize()} confusion"),
+                ),
+                lg=6,
+            )
             for head in confusion
         ],
         className="g-3",
@@ -90,6 +99,6 @@ def evaluation_tab(metrics: dict, colours: dict[str, dict[str, str]]) -> html.Di
                 className="mt-3",
             ),
             reliability_row(calibration, [head for head in confusion if head in calibration]),
-            dbc.Alert([html.H5("Bias and limits", className="alert-heading"), html.P(BIAS_NOTE)], color="info", className="mt-3"),
+            dbc.Alert([html.H2("Bias and limits", className="alert-heading h5"), html.P(BIAS_NOTE)], color="info", className="mt-3"),
         ]
     )

@@ -57,7 +57,7 @@ def test_a_batch_of_ten_files_gives_a_table_summary_charts_and_a_matching_csv(tm
     with serve_app() as url, chromium(downloads=str(downloads)) as driver:
         driver.get(url)
         WebDriverWait(driver, 60).until(conditions.presence_of_element_located((By.ID, "tabs")))
-        driver.execute_script("arguments[0].click();", driver.find_element(By.LINK_TEXT, "Batch"))
+        driver.execute_script("arguments[0].click();", driver.find_element(By.ID, "tab-batch"))
         driver.find_element(By.CSS_SELECTOR, "#batch-upload input[type=file]").send_keys("\n".join(str(path) for path in [*photos, notes]))
         WebDriverWait(driver, 120).until(conditions.presence_of_element_located((By.ID, "batch-summary-line")))
         rows = grid_rows(driver)
@@ -66,7 +66,8 @@ def test_a_batch_of_ten_files_gives_a_table_summary_charts_and_a_matching_csv(tm
         (error,) = [row for row in rows if row["error"]]
         assert error["file"] == "notes.txt" and "not an image" in error["error"]
         assert sum(row["face"] is not None for row in rows) >= 20  # the group photos' faces
-        assert len(driver.find_elements(By.CSS_SELECTOR, "#batch-summary .js-plotly-plot")) == 5
+        # The summary is drawn from the rows by its own callback, once they arrive.
+        WebDriverWait(driver, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#batch-summary .js-plotly-plot")) == 5)
         assert driver.find_elements(By.CSS_SELECTOR, "#batch-grid img.batch-thumbnail")
         driver.execute_script("arguments[0].click();", driver.find_element(By.ID, "batch-csv"))
         deadline = time.time() + 30

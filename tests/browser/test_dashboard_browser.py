@@ -151,7 +151,7 @@ def test_cancel_stops_an_explanation_and_hides_itself(page):
 
 def test_training_tab_draws_four_curves_from_history(page):
     driver, _ = page
-    click(driver, By.LINK_TEXT, "Training")
+    click(driver, By.ID, "tab-training")
     curves = 4
     WebDriverWait(driver, 60).until(lambda d: len(trace_names(d, ".training-graph")) == curves)
     for names in trace_names(driver, ".training-graph"):
@@ -160,12 +160,15 @@ def test_training_tab_draws_four_curves_from_history(page):
 
 @pytest.mark.parametrize(
     ("tab", "own_text"),
-    [("Evaluation", "Gender reliability"), ("Dataset", "labelled faces, split"), ("About & API", "How it works")],
+    [("evaluation", "Gender reliability"), ("dataset", "labelled faces, split"), ("about", "How it works")],
 )
 def test_tabs_open_without_console_errors(page, tab, own_text):
     driver, _ = page
     driver.get_log("browser")  # drop what came before
-    click(driver, By.LINK_TEXT, tab)
-    # The clicked tab's own content, visible: not just any active pane.
-    WebDriverWait(driver, 60).until(lambda d: any(own_text in pane.text for pane in d.find_elements(By.CSS_SELECTOR, ".tab-pane.active")))
+    click(driver, By.ID, f"tab-{tab}")
+    # The clicked tab's own content, visible: not just any shown panel.
+    WebDriverWait(driver, 60).until(lambda d: own_text in d.find_element(By.ID, f"panel-{tab}").text)
+    assert [panel.get_attribute("id") for panel in driver.find_elements(By.CSS_SELECTOR, "[role=tabpanel]") if panel.is_displayed()] == [
+        f"panel-{tab}"
+    ]
     assert severe_console_errors(driver) == []

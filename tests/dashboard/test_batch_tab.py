@@ -40,15 +40,17 @@ def test_the_job_reports_progress_and_returns_rows_charts_and_errors(fixture_byt
     names = ["group.jpg", "astronaut.png", "notes.txt"]
     contents = [data_url(fixture_bytes("group.jpg")), data_url(fixture_bytes("astronaut.png")), data_url(b"not a photo")]
     grid, message, rows = process_batch(progress.append, contents, names, CAP)
-    assert [value for value, _ in progress] == [33, 67, 100] and progress[-1][1] == "3 of 3 photos"
+    assert [value for _, _, value in progress] == ["33", "67", "100"] and progress[-1][:2] == ({"width": "100%"}, "3 of 3 photos")
     assert len(grid) == len(rows) == 8 and sum(row["file"] == "group.jpg" for row in rows) == 6
     assert [row["file"] for row in rows if row.get("error")] == ["notes.txt"]
     assert all(row["thumbnail"].startswith("data:image/jpeg") for row in grid if row["face"] is not None)
     assert "3 photos, 7 faces, 1 error." in message.children
     every, largest = summary_view(rows, "all"), summary_view(rows, "largest")
     assert "UTKFace val" in every[0].children and len(every) == 1 + 5  # the assumption, then ages, gender, race, age groups, faces per photo
-    gender = every[2].figure
+    chart, caption = every[2].children  # each chart comes with its words
+    gender = chart.figure
+    assert caption.children.startswith("Gender, adjusted shares")
     assert [trace.name for trace in gender.data] == ["adjusted", "expected"]
-    assert sum(largest[3].figure.data[1].y) == pytest.approx(1) and largest != every
+    assert sum(largest[3].children[0].figure.data[1].y) == pytest.approx(1) and largest != every
     table = pq.read_table(io.BytesIO(parquet_bytes(rows, get_predictor().config)))
     assert table.num_rows == 8 and {"p_male", "p_White", "age_low", "error"} <= set(table.column_names)
