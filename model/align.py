@@ -50,31 +50,50 @@ def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.hstack([scale * rotation, translation[:, None]])
 
 
+def extend_frame(pixels: np.ndarray, top: int = 0, bottom: int = 0, left: int = 0, right: int = 0) -> np.ndarray:
+    """``pixels`` (h, w, 3) grown by repeating its outermost rows and columns: the fill beyond a photo's frame.
+
+    A face cut by the frame must still be read as a face: filled with black, a crop's missing
+    side reads as a dark-skinned or shadowed face (a Black man cut by the right edge of a
+    group selfie read White at 88%), while repeated edge pixels keep its colour and light.
+    Serving fills every crop that reaches past the photo this way (:func:`align_face`) and
+    training cuts its faces with the same function (``training.augment.cut_by_frame``), so
+    the network learns the very crops it is served.
+    """
+    if not (top or bottom or left or right):
+        return pixels
+    return np.pad(pixels, ((top, bottom), (left, right)) + ((0, 0),) * (pixels.ndim - 2), mode="edge")
+
+
 def align_face(image: Image.Image, face: DetectedFace, template: FaceTemplate) -> Image.Image:
     """The face as a UTKFace-style crop (square, template size), ready for ``preprocess``.
 
-    Pillow's affine warp samples the photo at one point per output pixel, with no low-pass
-    filter, so a face several times the template's size (a close-up phone photo) would come
-    out aliased: hair and skin texture, sensor noise and JPEG blocks folded into coarse
-    speckle that no training crop has. Such a face's region is first shrunk by an integer
-    factor with a box filter (``Image.reduce``), leaving the warp less than a 2x shrink.
+    Only the part of the photo the crop covers is read. Pillow's affine warp samples the photo
+    at one point per output pixel, with no low-pass filter, so a face several times the
+    template's size (a close-up phone photo) would come out aliased: hair and skin texture,
+    sensor noise and JPEG blocks folded into coarse speckle that no training crop has. That
+    part is first shrunk by an integer factor with a box filter (``Image.reduce``), leaving the
+    warp less than a 2x shrink; where it reaches past the frame it is grown by
+    :func:`extend_frame`.
     """
     size = template.size
     forward = np.vstack([similarity_transform(face.landmark_array(), template.landmarks), [0, 0, 1]])
-    factor = int(1 / np.hypot(forward[0, 0], forward[1, 0]))  # photo pixels per crop pixel, rounded down
-    if factor >= 2:
-        image, region = _reduced_region(image, np.linalg.inv(forward), size, factor)
-        forward = forward @ region  # reduced pixels -> photo pixels -> crop pixels
-    inverse = np.linalg.inv(forward)  # Pillow maps each output pixel back into the photo
-    return image.transform((size, size), Image.Transform.AFFINE, tuple(inverse[:2].ravel()), Image.Resampling.BICUBIC)
+    factor = max(1, int(1 / np.hypot(forward[0, 0], forward[1, 0])))  # photo pixels per crop pixel, rounded down
+    region, to_photo = _covered_region(image, np.linalg.inv(forward), size, factor)
+    inverse = np.linalg.inv(forward @ to_photo)  # Pillow maps each output pixel back into the region
+    return region.transform((size, size), Image.Transform.AFFINE, tuple(inverse[:2].ravel()), Image.Resampling.BICUBIC)
 
 
-def _reduced_region(image: Image.Image, inverse: np.ndarray, size: int, factor: int) -> tuple[Image.Image, np.ndarray]:
-    """The part of the photo the crop covers, shrunk ``factor`` times, and the matrix from its pixels to the photo's."""
+def _covered_region(image: Image.Image, inverse: np.ndarray, size: int, factor: int) -> tuple[Image.Image, np.ndarray]:
+    """The part of the photo the crop covers, shrunk ``factor`` times and grown past the frame, and the matrix from its pixels to the photo's."""
     corners = inverse @ np.array([[0, size, 0, size], [0, 0, size, size], [1, 1, 1, 1]])
     margin = 2 * factor  # the bicubic kernel reaches two pixels beyond a sample
-    left, top = (max(0, int(np.floor(corners[axis].min())) - margin) for axis in (0, 1))
-    right = min(image.width, int(np.ceil(corners[0].max())) + margin)
-    bottom = min(image.height, int(np.ceil(corners[1].max())) + margin)
-    region = np.array([[factor, 0, left], [0, factor, top], [0, 0, 1]], dtype=np.float64)
-    return image.reduce(factor, box=(left, top, right, bottom)), region
+    left, top = (int(np.floor(corners[axis].min())) - margin for axis in (0, 1))
+    right, bottom = (int(np.ceil(corners[axis].max())) + margin for axis in (0, 1))
+    inside_left, inside_top = min(max(0, left), image.width - 1), min(max(0, top), image.height - 1)
+    inside_right, inside_bottom = max(min(image.width, right), inside_left + 1), max(min(image.height, bottom), inside_top + 1)
+    pixels = np.asarray(image.reduce(factor, box=(inside_left, inside_top, inside_right, inside_bottom)))
+    pads = [-(-max(0, gap) // factor) for gap in (inside_top - top, bottom - inside_bottom, inside_left - left, right - inside_right)]
+    region = Image.fromarray(extend_frame(pixels, *pads))
+    origin_x, origin_y = inside_left - pads[2] * factor, inside_top - pads[0] * factor
+    return region, np.array([[factor, 0, origin_x], [0, factor, origin_y], [0, 0, 1]], dtype=np.float64)

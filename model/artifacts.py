@@ -32,6 +32,8 @@ class ModelArtifacts:
     template: FaceTemplate
     metrics: dict
     """``metrics.json`` (``make evaluate``): test-split figures; empty before evaluation."""
+    outside: dict
+    """``outside.json`` (``make evaluate-outside``): figures on photos from other sources; empty before that."""
     history: dict[str, list[float]]
     """``history.csv``: per-epoch curves, train and validation; empty before training."""
     dataset_summary: dict
@@ -63,6 +65,7 @@ def load_artifacts(model_dir: Path = MODEL_DIR, threads: int = 2) -> ModelArtifa
         detector=FaceDetector(MODEL_DIR / "detector", threads=threads),
         template=FaceTemplate.load(MODEL_DIR / "face_template.json"),
         metrics=_json_or_empty(model_dir / "metrics.json"),
+        outside=_json_or_empty(model_dir / "outside.json"),
         history=read_history(history_path) if history_path.exists() else {},
         dataset_summary=_json_or_empty(model_dir / "dataset.json"),
         references=load_references(model_dir / "val_outputs.npz"),

@@ -85,11 +85,8 @@ class Predictor:
         faces = [] if skip_detection else self.artifacts.detector.detect_faces(image)
         timings["detect_ms"] = round(1000 * (time.perf_counter() - started), 1)
         started = time.perf_counter()
-        if faces:
-            crops = [align_face(image, face, self.artifacts.template) for face in faces]
-        elif skip_detection or _looks_like_a_crop(image):
-            crops = [image]
-        else:
+        crops = self.face_crops(image, faces, skip_detection)
+        if not crops:
             return []
         batch = np.stack([preprocess(crop, self.config.input_size) for crop in crops])  # as face_pixels()
         timings["align_ms"] = round(1000 * (time.perf_counter() - started), 1)
@@ -102,6 +99,16 @@ class Predictor:
             self._face(face.scaled(scale), crop, outputs, index, detected=bool(faces))
             for index, (face, crop) in enumerate(zip(faces or [whole], crops, strict=True))
         ]
+
+    def face_crops(self, image: Image.Image, faces: list[DetectedFace], skip_detection: bool = False) -> list[Image.Image]:
+        """The aligned crop of each detected face; with none, the whole image when it is (or is said to be) a face crop, else nothing.
+
+        Training reads photos from other sources through this too (``training.outside``), so
+        they are judged on the very crops users get.
+        """
+        if faces:
+            return [align_face(image, face, self.artifacts.template) for face in faces]
+        return [image] if skip_detection or _looks_like_a_crop(image) else []
 
     def _read_faces(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         """The network's outputs for each face, one face per call.

@@ -33,3 +33,11 @@ def datasets() -> Path:
 @pytest.fixture
 def fixture_bytes():
     return lambda name: (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def outside() -> Path:
+    """The labelled photos from other sources (``lag/``, ``frl/``) that training and ``training.outside`` read."""
+    root = DATASETS / "outside"
+    require((root / "lag" / "labels.csv").exists() and (root / "frl" / "labels.csv").exists(), f"the outside sets in {root}")
+    return root

@@ -6,10 +6,17 @@ is rounded back to uint8 so the network's input contract stays the same as at se
 ``training.features`` caches the frozen blocks' output of augmented copies of each face.
 """
 
+import numpy as np
 import tensorflow as tf
+
+from model.align import extend_frame
 
 ZOOM_RANGE = (0.85, 1.0)
 """Each training face is a random square crop of this fraction of the side, resized back."""
+CUT_SHARE = 0.5
+"""Share of augmented faces cut by a frame edge (:func:`cut_by_frame`)."""
+CUT_RANGE = (0.1, 0.5)
+"""How much of the crop's side lies beyond the frame in a cut face: up to half, where half the face is gone."""
 
 
 def _as_pixels(x: tf.Tensor) -> tf.Tensor:
@@ -47,3 +54,25 @@ def augment(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     blurred = tf.nn.avg_pool2d(x, ksize=3, strides=1, padding="SAME")
     x = tf.where(blur_draw < 0.15, blurred, x)
     return _as_pixels(x)
+
+
+def cut_by_frame(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A share (``CUT_SHARE``) of a uint8 batch's faces cut by the frame on one side, filled as serving fills them.
+
+    A face that reaches past the photo's edge is aligned into a crop whose missing side
+    ``model.align.extend_frame`` fills with repeated edge pixels; the network is trained on
+    exactly such crops, a random side and ``CUT_RANGE`` share of the crop beyond the frame.
+    """
+    out = images.copy()
+    size = images.shape[1]
+    for index in np.flatnonzero(rng.random(len(images)) < CUT_SHARE):
+        cut = int(rng.uniform(*CUT_RANGE) * size)
+        side = ("top", "bottom", "left", "right")[rng.integers(4)]
+        kept = {
+            "top": images[index, cut:],
+            "bottom": images[index, : size - cut],
+            "left": images[index, :, cut:],
+            "right": images[index, :, : size - cut],
+        }
+        out[index] = extend_frame(kept[side], **{side: cut})
+    return out

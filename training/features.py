@@ -15,13 +15,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training.augment import augment
+from training.augment import augment, cut_by_frame
 
 log = logging.getLogger(__name__)
 
 
 def view_images(images: np.ndarray, view: int, seed: int, batch_size: int = 256) -> np.ndarray:
-    """View ``view`` of every face: 0 the face, 1 its mirror, 2+ an augmented copy (``training.augment.augment``)."""
+    """View ``view`` of every face: 0 the face, 1 its mirror, 2+ an augmented copy (``training.augment``), some cut by the frame."""
     if view == 0:
         return images
     if view == 1:
@@ -30,7 +30,7 @@ def view_images(images: np.ndarray, view: int, seed: int, batch_size: int = 256)
         augment(tf.constant(images[start : start + batch_size]), tf.constant([seed + view, start], tf.int32)).numpy()
         for start in range(0, len(images), batch_size)
     ]
-    return np.concatenate(batches)
+    return cut_by_frame(np.concatenate(batches), np.random.default_rng([seed, view]))
 
 
 def stem_features(stem: keras.Model, images: np.ndarray, batch_size: int = 128) -> np.ndarray:
@@ -62,24 +62,45 @@ def cached_views(stem: keras.Model, images: np.ndarray, views: int, seed: int, p
 
 
 class ViewBatches(keras.utils.PyDataset):
-    """Batches of cached feature maps with their targets; each epoch draws one view per face at random."""
+    """Batches of cached feature maps with their targets; each epoch draws one view per face at random.
 
-    def __init__(self, features: np.ndarray, targets: dict[str, np.ndarray], batch_size: int, training: bool, seed: int = 0) -> None:
+    ``weights`` (per output, per face) leave a face's unknown labels out of the loss, as for
+    photos labelled with gender alone; ``repeats`` (per face) draws a small set's faces more
+    than once an epoch, each time in another view.
+    """
+
+    def __init__(
+        self,
+        features: np.ndarray,
+        targets: dict[str, np.ndarray],
+        batch_size: int,
+        training: bool,
+        seed: int = 0,
+        weights: dict[str, np.ndarray] | None = None,
+        repeats: np.ndarray | None = None,
+    ) -> None:
         super().__init__()
-        self.features, self.targets, self.batch_size, self.training = features, targets, batch_size, training
+        self.features, self.targets, self.batch_size, self.training, self.weights = features, targets, batch_size, training, weights
+        count = features.shape[1]
+        self._rows = np.repeat(np.arange(count), repeats) if repeats is not None else np.arange(count)
         self._random = np.random.default_rng(seed)
         self.on_epoch_end()
 
     def on_epoch_end(self) -> None:
-        count = self.features.shape[1]
-        self._order = self._random.permutation(count) if self.training else np.arange(count)
+        count = len(self._rows)
+        self._order = self._random.permutation(self._rows) if self.training else self._rows
         self._views = self._random.integers(0, self.features.shape[0], count) if self.training else np.zeros(count, int)
 
     def __len__(self) -> int:
-        count = self.features.shape[1]
+        count = len(self._rows)
         return count // self.batch_size if self.training else -(-count // self.batch_size)
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        rows = np.sort(self._order[index * self.batch_size : (index + 1) * self.batch_size])
-        batch = np.asarray(self.features[self._views[rows], rows], dtype=np.float32)
-        return batch, {name: values[rows] for name, values in self.targets.items()}
+    def __getitem__(self, index: int) -> tuple:
+        window = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        sort = np.argsort(self._order[window], kind="stable")  # the memory-mapped cache reads fastest in order
+        rows, views = self._order[window][sort], self._views[window][sort]
+        batch = np.asarray(self.features[views, rows], dtype=np.float32)
+        targets = {name: values[rows] for name, values in self.targets.items()}
+        if self.weights is None:
+            return batch, targets
+        return batch, targets, {name: values[rows] for name, values in self.weights.items()}

@@ -4,7 +4,10 @@ Usage: ``python -m training.finetune --out DIR [--data PATH] [--split PATH]``: t
 
 The first ``--frozen-blocks`` blocks keep their pretrained weights; their output for each
 training face and view is computed once (``training.features``), and the remaining blocks and
-the heads train on it, choosing the epoch on val. Writes ``face2data.keras`` (uint8 RGB faces
+the heads train on it, choosing the epoch on val. Beside UTKFace's train split, the photos of
+LAG's train identities (``training.outside``: web photos of children and adults, detected and
+aligned as serving does) train the gender head: UTKFace has few children, and their gender is
+where it read photos from elsewhere worst. Writes ``face2data.keras`` (uint8 RGB faces
 in, ``age``, ``gender``, ``race`` out; the best epoch, without optimizer state), ``history.csv``
 (one row per epoch, train and ``val_`` columns) and ``config.json``.
 """
@@ -24,11 +27,13 @@ import numpy as np
 import tensorflow as tf
 
 from training import faceres
+from training.augment import CUT_RANGE, CUT_SHARE
 from training.cli import DATASETS
 from training.contract import CLASSES, contract
 from training.dataset import SplitArrays, load_splits_cached, sha256_of
 from training.features import ViewBatches, cached_views
 from training.losses import age_distribution_loss, mae
+from training.outside import OUTSIDE, load_outside
 
 log = logging.getLogger("training.finetune")
 
@@ -50,6 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--head-units", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--gender-weight", type=float, default=3.0, help="weight of the gender loss (age 0.5, race 1.0)")
+    parser.add_argument("--outside", type=Path, default=OUTSIDE, help="the folder holding lag/ (its train identities join training, gender only)")
+    parser.add_argument("--lag-repeats", type=int, default=3, help="times each LAG train photo is drawn per epoch (0: UTKFace alone)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N train and val images (smoke runs)")
     parser.add_argument("--cache", type=Path, default=Path(".cache"), help="where decoded arrays and stem features are kept")
     parser.add_argument("--seed", type=int, default=1337)
@@ -59,6 +66,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--epochs must be at least 1")
     if not 0 <= args.frozen_blocks < len(faceres.BLOCKS):
         parser.error(f"--frozen-blocks must be between 0 and {len(faceres.BLOCKS) - 1}")
+    if args.lag_repeats < 0:
+        parser.error("--lag-repeats must be at least 0")
     if args.views < 1:
         parser.error("--views must be at least 1")
     return args
@@ -140,6 +149,32 @@ def targets_of(arrays: SplitArrays) -> dict[str, np.ndarray]:
     return {"age": arrays.age, **{task: np.eye(classes, dtype=np.float32)[getattr(arrays, task)] for task, classes in CLASSES.items()}}
 
 
+def gender_only_faces(args: argparse.Namespace) -> SplitArrays:
+    """LAG's train identities, read as serving reads photos; age and race are unknown (0 here, weighted out of the loss)."""
+    from model.predictor import Predictor  # the serving pipeline's detector and alignment
+
+    lag = load_outside(Predictor(), args.image_size, args.outside, args.cache)["lag train"].arrays
+    if args.limit:
+        lag = _head(lag, args.limit)
+    return SplitArrays(lag.files, lag.images, np.zeros(len(lag), np.float32), lag.gender, np.zeros(len(lag), np.int32))
+
+
+def training_batches(train_arrays: SplitArrays, extra: SplitArrays | None, features: np.ndarray, args: argparse.Namespace) -> ViewBatches:
+    """UTKFace's train faces with every label, then ``extra`` faces with gender alone, each drawn ``--lag-repeats`` times an epoch."""
+    targets = targets_of(train_arrays if extra is None else _concatenate(train_arrays, extra))
+    batch_size = min(args.batch_size, len(targets["age"]))
+    if extra is None:
+        return ViewBatches(features, targets, batch_size, training=True, seed=args.seed)
+    known, gender_only = np.ones(len(train_arrays), np.float32), np.zeros(len(extra), np.float32)
+    weights = {
+        "age": np.concatenate([known, gender_only]),
+        "gender": np.ones(len(targets["age"]), np.float32),
+        "race": np.concatenate([known, gender_only]),
+    }
+    repeats = np.concatenate([np.ones(len(train_arrays), int), np.full(len(extra), args.lag_repeats)])
+    return ViewBatches(features, targets, batch_size, training=True, seed=args.seed, weights=weights, repeats=repeats)
+
+
 def finetune(args: argparse.Namespace) -> Path:
     """Run one fine-tuning and return the folder holding its artifacts."""
     started = time.time()
@@ -149,13 +184,15 @@ def finetune(args: argparse.Namespace) -> Path:
     train_arrays, val_arrays = splits["train"], splits["val"]
     if args.limit:
         train_arrays, val_arrays = (_head(train_arrays, args.limit), _head(val_arrays, args.limit))
+    extra = gender_only_faces(args) if args.lag_repeats else None
     frozen, trainable = faceres.make_model(args.image_size, args.frozen_blocks, args.head_units, args.dropout)
-    tag = f"faceres-{args.image_size}px-{args.frozen_blocks}blocks-seed{args.seed}" + (f"-limit{args.limit}" if args.limit else "")
-    train_features = cached_views(frozen, train_arrays.images, args.views, args.seed, args.cache / f"{tag}-train-{args.views}views.npy")
+    tag = f"faceres-{args.image_size}px-{args.frozen_blocks}blocks-seed{args.seed}-cut" + (f"-limit{args.limit}" if args.limit else "")
+    train_images = train_arrays.images if extra is None else np.concatenate([train_arrays.images, extra.images])
+    train_name = f"{tag}-train{'' if extra is None else f'-lag{len(extra)}'}-{args.views}views.npy"
+    train_features = cached_views(frozen, train_images, args.views, args.seed, args.cache / train_name)
     val_features = cached_views(frozen, val_arrays.images, 1, args.seed, args.cache / f"{tag}-val.npy")
-    batch_size = min(args.batch_size, len(train_arrays))
-    train_data = ViewBatches(train_features, targets_of(train_arrays), batch_size, training=True, seed=args.seed)
-    val_data = ViewBatches(val_features, targets_of(val_arrays), batch_size, training=False)
+    train_data = training_batches(train_arrays, extra, train_features, args)
+    val_data = ViewBatches(val_features, targets_of(val_arrays), min(args.batch_size, len(val_arrays)), training=False)
     compile_model(trainable, args, steps_per_epoch=len(train_data))
     best_weights = args.out / "best.weights.h5"
     callbacks = [
@@ -177,6 +214,8 @@ def finetune(args: argparse.Namespace) -> Path:
         "head_units": args.head_units,
         "dropout": args.dropout,
         "loss_weights": loss_weights(args),
+        "cut_by_frame": {"share": CUT_SHARE, "range": list(CUT_RANGE), "fill": "edge pixels repeated"},
+        "lag_repeats": args.lag_repeats,
     }
     write_config(
         args.out / "config.json",
@@ -184,15 +223,22 @@ def finetune(args: argparse.Namespace) -> Path:
         sha256_of(args.data),
         time.time() - started,
         best_epoch,
-        {"train": len(train_arrays), "val": len(val_arrays)},
+        {"train": len(train_arrays), "val": len(val_arrays), **({"lag_train": len(extra)} if extra is not None else {})},
         recipe,
     )
     log.info("wrote %s in %.0f s (best epoch %d)", args.out, time.time() - started, best_epoch)
     return args.out
 
 
+FIELDS = ("files", "images", "age", "gender", "race")
+
+
 def _head(arrays: SplitArrays, count: int) -> SplitArrays:
-    return SplitArrays(*(getattr(arrays, field)[:count] for field in ("files", "images", "age", "gender", "race")))
+    return SplitArrays(*(getattr(arrays, field)[:count] for field in FIELDS))
+
+
+def _concatenate(first: SplitArrays, second: SplitArrays) -> SplitArrays:
+    return SplitArrays(*(np.concatenate([getattr(first, field), getattr(second, field)]) for field in FIELDS))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ Two checks, both on val faces:
   tilted and placed off-centre on a larger background, re-lit (brightness, contrast, a colour
   cast) and recompressed as JPEG. ``Predictor`` then reads the whole photo, detection and
   alignment included, and the figures are compared with the same faces read as clean crops;
-  and each face once more as a close-up, several times the crop's size, with sensor noise.
+  each face once more as a close-up, several times the crop's size, with sensor noise; and
+  each face cut by the left or right edge of the frame, 25% and 40% of it outside, beside the
+  same face whole in the same photo.
 
 Writes ``model/shipped/robustness.json`` and prints Markdown tables.
 """
@@ -48,19 +50,50 @@ CORRUPTIONS: dict[str, Callable[[Image.Image], Image.Image] | None] = {
 }
 
 
-def as_photo(face: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """A UTKFace crop put back into a 640x480 photo: re-framed, tilted, re-lit and recompressed."""
-    side = int(rng.uniform(110, 300))
-    crop = face.convert("RGBA").resize((side, side), Image.Resampling.BICUBIC).rotate(rng.uniform(-12, 12), Image.Resampling.BICUBIC, expand=True)
+def _background(rng: np.random.Generator) -> Image.Image:
+    """A 640x480 backdrop: a soft gradient between two random colours, with grain."""
     top, bottom = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
     gradient = np.linspace(0, 1, 480)[:, None, None]
     background = (1 - gradient) * top + gradient * bottom + rng.normal(0, 8, (480, 640, 3))
-    photo = Image.fromarray(np.clip(background, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(2))
-    photo.paste(crop, (int(rng.integers(0, 640 - crop.width)), int(rng.integers(0, 480 - crop.height))), crop)  # transparent corners
+    return Image.fromarray(np.clip(background, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(2))
+
+
+def _relit(photo: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Brightness, contrast and a colour cast as cameras vary them, then JPEG at a web photo's quality."""
     photo = ImageEnhance.Brightness(photo).enhance(rng.uniform(0.55, 1.35))
     photo = ImageEnhance.Contrast(photo).enhance(rng.uniform(0.7, 1.3))
     cast = np.asarray(photo, np.float32) * rng.uniform(0.85, 1.15, 3)
     return _jpeg(Image.fromarray(np.clip(cast, 0, 255).astype(np.uint8)), quality=int(rng.integers(35, 85)))
+
+
+def as_photo(face: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A UTKFace crop put back into a 640x480 photo: re-framed, tilted, re-lit and recompressed."""
+    side = int(rng.uniform(110, 300))
+    crop = face.convert("RGBA").resize((side, side), Image.Resampling.BICUBIC).rotate(rng.uniform(-12, 12), Image.Resampling.BICUBIC, expand=True)
+    photo = _background(rng)
+    photo.paste(crop, (int(rng.integers(0, 640 - crop.width)), int(rng.integers(0, 480 - crop.height))), crop)  # transparent corners
+    return _relit(photo, rng)
+
+
+CUT_SHARES = (0.25, 0.4)
+"""Shares of the face's width beyond the frame in the cut-face check."""
+
+
+def as_cut_photo(face: Image.Image, box: tuple[float, float, float, float], share: float, rng: np.random.Generator) -> Image.Image:
+    """A UTKFace crop in a 640x480 photo with ``share`` of its face ``box`` (crop pixels) beyond the left or right edge.
+
+    ``share`` 0 places the same face whole inside the frame; an ``rng`` seeded alike gives the
+    same size, backdrop and light, so the cut and whole photos differ only by the frame.
+    """
+    side = int(rng.uniform(160, 260))
+    scale = side / face.width
+    left, width = box[0] * scale, box[2] * scale
+    photo = _background(rng)
+    top, to_the_left, inside = int(rng.integers(0, 480 - side)), rng.random() < 0.5, int(rng.integers(0, 640 - side))
+    beyond_left, beyond_right = round(-(left + share * width)), round(640 - (left + (1 - share) * width))
+    x = inside if share == 0 else beyond_left if to_the_left else beyond_right
+    photo.paste(face.resize((side, side), Image.Resampling.BICUBIC), (x, top))
+    return _relit(photo, rng)
 
 
 def as_close_up(face: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -77,14 +110,18 @@ def as_close_up(face: Image.Image, rng: np.random.Generator) -> Image.Image:
 
 
 def _summary(predictions: list[FacePrediction | None], labels: list[FaceLabel]) -> dict:
-    """Figures over all faces; a face that was not found counts as wrong and is left out of the MAE."""
+    """Figures over all faces (a face not found counts as wrong and is left out of the MAE), and over the faces found."""
     found = [(prediction, label) for prediction, label in zip(predictions, labels, strict=True) if prediction is not None]
+    gender_right = sum(p.label("gender") == list(p.gender)[label.gender] for p, label in found)
+    race_right = sum(p.label("race") == list(p.race)[label.race] for p, label in found)
     return {
         "n_images": len(labels),
         "faces_found": round(len(found) / len(labels), 4),
         "age_mae": round(float(np.mean([abs(p.age - label.age) for p, label in found])), 4),
-        "gender_accuracy": round(sum(p.label("gender") == list(p.gender)[label.gender] for p, label in found) / len(labels), 4),
-        "race_accuracy": round(sum(p.label("race") == list(p.race)[label.race] for p, label in found) / len(labels), 4),
+        "gender_accuracy": round(gender_right / len(labels), 4),
+        "race_accuracy": round(race_right / len(labels), 4),
+        "gender_accuracy_of_found": round(gender_right / max(1, len(found)), 4),
+        "race_accuracy_of_found": round(race_right / max(1, len(found)), 4),
     }
 
 
@@ -97,8 +134,9 @@ def photo_check(args: argparse.Namespace, count: int, seed: int = 7) -> dict:
     predictor = Predictor(args.model_dir)
     split_of = read_split(args.split)
     step = max(1, int((split_of == "val").sum()) // count)
-    rng, close_up_rng = np.random.default_rng(seed), np.random.default_rng(seed + 1)
+    rng, close_up_rng, cut_rng = np.random.default_rng(seed), np.random.default_rng(seed + 1), np.random.default_rng(seed + 2)
     labels, crops, photos, close_ups, seen = [], [], [], [], 0
+    framed: dict[float, list] = {share: [] for share in (0.0, *CUT_SHARES)}
     for name, data in iter_images(args.data):
         if split_of.get(name) != "val":
             continue
@@ -110,13 +148,32 @@ def photo_check(args: argparse.Namespace, count: int, seed: int = 7) -> dict:
         crops.append(predictor.predict(face, skip_detection=True)[0])
         photos.append(_largest_face(predictor.predict(as_photo(face, rng))))
         close_ups.append(_largest_face(predictor.predict(as_close_up(face, close_up_rng))))
+        box = _face_box(predictor, face)
+        scene = int(cut_rng.integers(2**32))
+        for share, predictions in framed.items():
+            predictions.append(_largest_face(predictor.predict(as_cut_photo(face, box, share, np.random.default_rng(scene)))))
         if len(labels) == count:
             break
     return {
         "clean crops": _summary(crops, labels),
         "whole photos (re-framed, re-lit, JPEG)": _summary(photos, labels),
         "close-ups (face 450-800 px, sensor noise, JPEG)": _summary(close_ups, labels),
+        **{_framed_name(share): _summary(predictions, labels) for share, predictions in framed.items()},
     }
+
+
+def _framed_name(share: float) -> str:
+    return "whole, as the cut ones are framed" if share == 0 else f"cut by the frame, {share:.0%} of the face outside"
+
+
+def _face_box(predictor: Predictor, face: Image.Image) -> tuple[float, float, float, float]:
+    """Where the detector puts the face in a UTKFace crop; the crop's middle 60% where it finds none."""
+    found = predictor.artifacts.detector.detect_faces(face)
+    return (
+        max(found, key=lambda detected: detected.box[2] * detected.box[3]).box
+        if found
+        else (0.2 * face.width, 0.2 * face.height, 0.6 * face.width, 0.6 * face.height)
+    )
 
 
 def _largest_face(found: list[FacePrediction]) -> FacePrediction | None:
@@ -141,9 +198,12 @@ def main(argv: list[str] | None = None) -> dict:
     for name, row in results.items():
         delta = "" if name == "clean" else f" ({row['gender_accuracy'] - clean['gender_accuracy']:+.1%})"
         print(f"| {name} | {row['age_mae']:.2f} | {row['gender_accuracy']:.1%}{delta} | {row['race_accuracy']:.1%} |")
-    print(f"\n| {args.photos} val faces | faces found | age MAE (years) | gender accuracy | race accuracy |\n|---|---|---|---|---|")
+    print(
+        f"\n| {args.photos} val faces | faces found | age MAE (years) | gender accuracy (of found) | race accuracy (of found) |\n|---|---|---|---|---|"
+    )
     for name, row in photos.items():
-        print(f"| {name} | {row['faces_found']:.1%} | {row['age_mae']:.2f} | {row['gender_accuracy']:.1%} | {row['race_accuracy']:.1%} |")
+        gender, race = (f"{row[f'{head}_accuracy']:.1%} ({row[f'{head}_accuracy_of_found']:.1%})" for head in ("gender", "race"))
+        print(f"| {name} | {row['faces_found']:.1%} | {row['age_mae']:.2f} | {gender} | {race} |")
     return {**results, **photos}
 
 

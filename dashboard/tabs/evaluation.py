@@ -49,6 +49,41 @@ def reliability_row(calibration: dict, heads: list[str]) -> dbc.Row:
     )
 
 
+OUTSIDE_COLUMNS = (
+    ("gender_accuracy", "Gender", "{:.1%}"),
+    ("gender_ece", "Gender ECE", "{:.3f}"),
+    ("race_accuracy", "Race", "{:.1%}"),
+    ("race_ece", "Race ECE", "{:.3f}"),
+    ("others_recall", "Others recall", "{:.1%}"),
+    ("age_mae", "Age MAE (years)", "{:.2f}"),
+)
+"""The columns of ``outside.json`` the tab shows, in order, with their formats."""
+
+
+def outside_table(outside: dict) -> html.Div:
+    """``outside.json`` (``make evaluate-outside``): the same pipeline on photos from other sources, a row per set, a dash where a set has no such label."""
+    rows = [
+        html.Tr(
+            [html.Th(name, scope="row"), html.Td(f"{row['n_images']:,}")]
+            + [html.Td("-" if row.get(key) is None else form.format(row[key])) for key, _, form in OUTSIDE_COLUMNS]
+        )
+        for name, row in outside["sets"].items()
+    ]
+    header = html.Thead(
+        html.Tr([html.Th("Set", scope="col"), html.Th("Faces", scope="col")] + [html.Th(title, scope="col") for _, title, _ in OUTSIDE_COLUMNS])
+    )
+    return html.Div(
+        [
+            html.H2("Photos from other sources", className="h5 mt-4"),
+            html.P(
+                "UTKFace's crops share one look. The same pipeline, detection included, on web photos of children and adults "
+                "(LAG, identities never trained on) and studio portraits (FRL), each set on its own: they are small and unlike each other."
+            ),
+            dbc.Table([header, html.Tbody(rows)], bordered=False, hover=True, responsive=True, size="sm"),
+        ]
+    )
+
+
 BIAS_NOTE = (
     "These figures come from the UTKFace test split, which is mostly frontal, well lit and over-represents White faces. "
     "The model is least reliable for the 'Others' race class, for young children's gender and for ages over 70. "
@@ -56,7 +91,7 @@ BIAS_NOTE = (
 )
 
 
-def evaluation_tab(metrics: dict, colours: dict[str, dict[str, str]]) -> html.Div:
+def evaluation_tab(metrics: dict, colours: dict[str, dict[str, str]], outside: dict | None = None) -> html.Div:
     if not metrics:
         return dbc.Alert("No metrics.json next to the model: run `make evaluate`.", color="warning", className="mt-3")
     confusion, calibration = metrics["confusion"], metrics.get("calibration", {})
@@ -94,11 +129,13 @@ def evaluation_tab(metrics: dict, colours: dict[str, dict[str, str]]) -> html.Di
             groups,
             age_bands,
             html.P(
-                "Calibration: each head's probabilities are divided in log space by a temperature fitted on val, so that a face shown "
-                "with 80% confidence is right about 80% of the time. The diagrams compare the raw and calibrated heads on test.",
+                "Calibration: each head's probabilities are divided in log space by a temperature fitted on val and on val's faces "
+                "put back into photos, so that a face shown with 80% confidence is right about 80% of the time on photos as well as "
+                "on crops. The diagrams compare the raw and calibrated heads on test.",
                 className="mt-3",
             ),
             reliability_row(calibration, [head for head in confusion if head in calibration]),
+            *([outside_table(outside)] if outside else []),
             dbc.Alert([html.H2("Bias and limits", className="alert-heading h5"), html.P(BIAS_NOTE)], color="info", className="mt-3"),
         ]
     )

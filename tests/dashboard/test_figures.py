@@ -93,3 +93,29 @@ def test_the_evaluation_tab_charts_each_head_per_age_band():
     gender = titles["Gender accuracy per age band"].data[0]
     assert list(gender.x) == list(metrics["by_age_band"]) and list(gender.y) == [row["gender_accuracy"] for row in metrics["by_age_band"].values()]
     assert {"Age MAE per age band (years)", "Race accuracy per age band"} <= set(titles)
+
+
+def test_the_evaluation_tab_tables_the_outside_sets_with_a_dash_for_missing_labels():
+    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
+    outside = {
+        "sets": {
+            "lag young, held-out": {"n_images": 321, "gender_accuracy": 0.9, "gender_ece": 0.04},
+            "frl": {
+                "n_images": 244,
+                "gender_accuracy": 0.97,
+                "gender_ece": 0.02,
+                "race_accuracy": 0.91,
+                "race_ece": 0.05,
+                "others_recall": 0.1,
+                "age_mae": 4.0,
+            },
+        }
+    }
+    tab = evaluation_tab(metrics, class_colours(get_predictor().config), outside)
+    rows = [component for component in tab._traverse() if getattr(component, "_type", "") == "Tr"]
+    cells = [[str(cell.children) for cell in row.children] for row in rows]
+    assert cells[1] == ["lag young, held-out", "321", "90.0%", "0.040", "-", "-", "-", "-"]
+    assert cells[2][-1] == "4.00" and cells[2][4] == "91.0%"
+    assert not any(
+        getattr(component, "_type", "") == "Table" for component in evaluation_tab(metrics, class_colours(get_predictor().config))._traverse()
+    )

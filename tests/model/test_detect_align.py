@@ -289,3 +289,27 @@ def test_a_face_cut_by_the_frame_is_kept_at_the_edge_threshold(monkeypatch):
     assert len(faces) == 2 and len(cut) == 1 and EDGE_SCORE_THRESHOLD < cut[0].score <= SCORE_THRESHOLD
     monkeypatch.setattr("model.detect.EDGE_SCORE_THRESHOLD", SCORE_THRESHOLD)
     assert len(detect_faces(decode_image(photo_bytes))) == 1
+
+
+def test_a_face_cut_by_the_frame_is_filled_with_its_edge_not_black():
+    """The part of the crop beyond the photo repeats the photo's edge pixels (``extend_frame``), as training's cut faces do."""
+    photo = Image.open(FIXTURES / "astronaut.png").convert("RGB")
+    (face,) = get_predictor().predict(photo)
+    x, _, w, _ = face.box
+    cut = photo.crop((int(x + 0.4 * w), 0, photo.width, photo.height))  # 40% of the face beyond the left edge
+    (found,) = DETECTOR.detect_faces(cut)
+    crop = np.asarray(align_face(cut, found, TEMPLATE)).astype(int)
+    inside = np.asarray(align_face(photo, DetectedFace(face.box, face.score, face.landmarks), TEMPLATE)).astype(int)
+    assert (crop.sum(axis=2) < 30).mean() <= (inside.sum(axis=2) < 30).mean() + 0.01  # no black band
+    band = np.s_[:, : crop.shape[1] // 8]  # beyond the frame: each row nearly one repeated colour, unlike the face there
+    assert crop[band].std(axis=1).mean() < inside[band].std(axis=1).mean() / 3
+
+
+def test_extend_frame_repeats_the_outermost_pixels():
+    from model.align import extend_frame
+
+    pixels = np.arange(2 * 3 * 3).reshape(2, 3, 3).astype(np.uint8)
+    grown = extend_frame(pixels, top=1, right=2)
+    assert grown.shape == (3, 5, 3)
+    assert np.array_equal(grown[0, :3], pixels[0]) and np.array_equal(grown[1:, 3], pixels[:, 2]) and np.array_equal(grown[1:, 4], pixels[:, 2])
+    assert extend_frame(pixels) is pixels

@@ -38,8 +38,8 @@ def small_utkface(datasets, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def trained(small_utkface, datasets, tmp_path_factory) -> Path:
-    return fine_tune(small_utkface, datasets, tmp_path_factory.mktemp("run") / "out")
+def trained(small_utkface, datasets, outside, tmp_path_factory) -> Path:
+    return fine_tune(small_utkface, datasets, tmp_path_factory.mktemp("run") / "out", "--outside", str(outside), "--limit", "24")
 
 
 def fine_tune(small_utkface: Path, datasets: Path, out: Path, *options: str) -> Path:
@@ -65,11 +65,12 @@ def test_fine_tuning_writes_every_artifact(trained):
     config = json.loads((trained / "config.json").read_text())
     assert config["input"]["size"] == 64 and config["labels"]["race"] == ["White", "Black", "Asian", "Indian", "Others"]
     assert config["age"]["years"] == [0, 116] and config["age"]["groups"][-1] == {"label": "70+", "first": 70, "last": 116}
-    assert config["training"]["images"] == {"train": 32, "val": 16}
+    assert config["training"]["images"] == {"train": 24, "val": 16, "lag_train": 24}
+    assert config["training"]["lag_repeats"] == 3 and config["training"]["cut_by_frame"]["fill"] == "edge pixels repeated"
     assert config["training"]["frozen_blocks"] == 11 and config["training"]["backbone"].startswith("HSE FaceRes")
     assert "BGR" in config["preprocessing"] and "caffe means" in config["preprocessing"]
     assert config["wall_time_s"] > 0 and "CPU" in config["machine"] and len(config["dataset"]["sha256"]) > 20
-    assert len(list((trained.parent / "cache").glob("faceres-64px-11blocks-*-train-2views.npy"))) == 1
+    assert len(list((trained.parent / "cache").glob("faceres-64px-11blocks-*-cut-limit24-train-lag24-2views.npy"))) == 1
 
 
 def test_saved_model_loads_with_three_named_outputs(trained):
@@ -80,7 +81,7 @@ def test_saved_model_loads_with_three_named_outputs(trained):
 
 
 def test_the_stem_keeps_its_pretrained_weights_and_the_top_trains(small_utkface, datasets, tmp_path):
-    run = fine_tune(small_utkface, datasets, tmp_path / "tuned", "--learning-rate", "1e-2")
+    run = fine_tune(small_utkface, datasets, tmp_path / "tuned", "--learning-rate", "1e-2", "--lag-repeats", "0")
     tuned = keras.saving.load_model(run / "face2data.keras", compile=False)
     for name, changed in (("conv1", False), ("conv_pw_11", False), ("conv_pw_13", True)):
         same = np.array_equal(np.asarray(tuned.get_layer(name).weights[0]), pretrained_kernel(name))
