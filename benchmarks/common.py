@@ -13,9 +13,12 @@ import platform
 import re
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+
+from support.server import post
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
 HEADER = "# Serving benchmarks\n\nEach section is written by the command named under its title; rerun it to refresh the section.\n"
@@ -63,3 +66,16 @@ def wait_for_warm_explainer(url: str, timeout: float = 120) -> None:
         if time.perf_counter() > deadline:
             raise RuntimeError("the explainer did not warm up")
         time.sleep(0.2)
+
+
+def post_until(url: str, photos: list[bytes], stop: Callable[[], bool], latencies: list[float], errors: list[str], offset: int) -> None:
+    """One client: post ``photos`` in turn (from ``offset``) until ``stop()``, recording each answer's milliseconds or its error."""
+    index = offset
+    while not stop():
+        started = time.perf_counter()
+        try:
+            post(url, photos[index % len(photos)])
+            latencies.append(1000 * (time.perf_counter() - started))
+        except OSError as error:  # HTTPError and URLError are OSErrors
+            errors.append(repr(error))
+        index += 1

@@ -5,8 +5,10 @@ Usage: ``python -m benchmarks.deploy_check`` (``make deploy-check``)
 Builds a fresh venv from ``requirements.txt`` alone, starts the Procfile's ``web`` command
 on a free port with that venv, waits for ``/api/v1/health``, fetches the dashboard page and
 a prediction, sends 200 predictions and an explanation, and reports the venv's size, the time
-to the first answer and the memory of every server process. Exits non-zero if the app does
-not serve.
+to the first answer and the memory of every server process. Then the several-dynos mode: a
+real ``redis-server``, the Procfile's ``worker`` and ``web`` with ``REDIS_URL`` from the same
+venv, a prediction under a rate limit counted in Redis, and the worker's memory. Exits non-zero
+if the app does not serve in either mode.
 """
 
 from __future__ import annotations
@@ -19,8 +21,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
+from redis import Redis
+
 from support.photos import PORTRAIT, benchmark_photos
 from support.server import high_water_mark, post, production_server
+from support.services import celery_worker, redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / ".work"
@@ -83,6 +89,25 @@ def main() -> int:
     print(f"whole app: {total_pss:.0f} MiB PSS (target <= {TARGETS['total_pss_mib']} MiB)")
     missed = [name for name, value in figures.items() if value > TARGETS[name]]
     print("targets met" if not missed else f"targets missed: {', '.join(missed)}")
+    return shared_mode(venv, photo)
+
+
+def shared_mode(venv: Path, photo: bytes) -> int:
+    """``REDIS_URL`` set: the web process counts its limits in Redis and a Celery worker (the Procfile's) is ready for batches."""
+    with redis_server() as redis:
+        environment = {"PYTHONPATH": "", "REDIS_URL": redis.url, "RATE_LIMIT": "1000/minute"}
+        with (
+            celery_worker(environment, bin_dir=str(venv / "bin")) as worker,
+            production_server(environment=environment, bin_dir=str(venv / "bin")) as server,
+        ):
+            faces = json.loads(post(f"{server.url}/api/v1/predict", photo))["faces"]
+            counted = Redis.from_url(redis.url).keys("LIMITS*")
+            processes = [psutil.Process(worker.pid), *psutil.Process(worker.pid).children(recursive=True)]
+            worker_pss = sum(process.memory_full_info().pss for process in processes) / 2**20
+    print(f"with REDIS_URL: {len(faces)} face predicted, {len(counted)} limit counter(s) in Redis, Celery worker ready at {worker_pss:.0f} MiB PSS")
+    if len(faces) != 1 or not counted:
+        print("the several-dynos mode does not serve or does not count in Redis", file=sys.stderr)
+        return 1
     return 0
 
 

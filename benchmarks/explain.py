@@ -24,7 +24,7 @@ from model.explain import MAX_EVALS, attribution_map, output_function
 from model.predictor import get_predictor
 from support import FIXTURES
 from support.photos import PORTRAIT, benchmark_photos
-from support.server import post, procfile_web_line, production_server
+from support.server import post, procfile_line, production_server
 
 BUDGETS = (100, 250, 500, 1000)
 PREDICTIONS = 100
@@ -62,7 +62,7 @@ def served_explanations(runs: int) -> list[str]:
         explainer.join()
     idle_p95, busy_p95 = np.percentile(idle, 95), np.percentile(busy, 95)
     return [
-        f"`POST /api/v1/explain` through the Procfile's `{procfile_web_line()}` on loopback ({PORTRAIT}; decode, detect, align, predict, explain, PNG):",
+        f"`POST /api/v1/explain` through the Procfile's `{procfile_line()}` on loopback ({PORTRAIT}; decode, detect, align, predict, explain, PNG):",
         "",
         f"- First call, sent as soon as the first prediction was answered ({ready:.1f} s after start): {first:.0f} ms",
         f"- Then: median {statistics.median(explained):.0f} ms over {runs} calls, p95 {np.percentile(explained, 95):.0f} ms",

@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
-from benchmarks.common import publish, wait_for_warm_explainer
+from benchmarks.common import post_until, publish, wait_for_warm_explainer
 from support.photos import CROP, PORTRAIT, benchmark_photos
-from support.server import RunningServer, post, procfile_web_line, production_server
+from support.server import RunningServer, procfile_line, production_server
 
 
 def server_memory(server: RunningServer) -> tuple[float, float]:
@@ -26,22 +26,14 @@ def server_memory(server: RunningServer) -> tuple[float, float]:
     return max(info.rss for info in infos) / 2**20, sum(info.pss for info in infos) / 2**20
 
 
-def client(url: str, photos: list[bytes], deadline: float, latencies: list[float], errors: list[str], offset: int) -> None:
-    index = offset
-    while time.perf_counter() < deadline:
-        started = time.perf_counter()
-        try:
-            post(url, photos[index % len(photos)])
-            latencies.append(1000 * (time.perf_counter() - started))
-        except OSError as error:  # HTTPError and URLError are OSErrors
-            errors.append(repr(error))
-        index += 1
-
-
 def run_clients(url: str, photos: list[bytes], clients: int, seconds: float, latencies: list[float], errors: list[str]) -> float:
     """``clients`` threads posting photos for ``seconds``; returns the elapsed time."""
     deadline = time.perf_counter() + seconds
-    threads = [threading.Thread(target=client, args=(url, photos, deadline, latencies, errors, number)) for number in range(clients)]
+
+    def stop() -> bool:
+        return time.perf_counter() >= deadline
+
+    threads = [threading.Thread(target=post_until, args=(url, photos, stop, latencies, errors, number)) for number in range(clients)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -71,7 +63,7 @@ def main(argv: list[str] | None = None) -> str:
         rss_end, pss_end = server_memory(server)
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
     lines = [
-        f"{args.clients} clients for {args.seconds:.0f} s (after {args.warmup:.0f} s of the same load as warm-up) against the Procfile's `{procfile_web_line()}` on loopback,",
+        f"{args.clients} clients for {args.seconds:.0f} s (after {args.warmup:.0f} s of the same load as warm-up) against the Procfile's `{procfile_line()}` on loopback,",
         "alternating a 1-megapixel portrait and a 200x200 crop; clients share the server's 2 cores.",
         "",
         "| requests | throughput | p50 | p95 | p99 | errors | worker RSS after warm-up | at the end | growth |",

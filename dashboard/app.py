@@ -18,10 +18,11 @@ from dashboard.api import api
 from dashboard.components import ASSETS_DIR
 from dashboard.errors import http_error_response
 from dashboard.inflight import set_explanation_slots
+from dashboard.jobs import background_manager
 from dashboard.layout import INDEX, make_layout
 from dashboard.security import harden, limit_rate, trust_proxies
 from dashboard.settings import Settings
-from dashboard.tabs.batch import background_manager, register_batch_callbacks
+from dashboard.tabs.batch import register_batch_callbacks
 from dashboard.tabs.predict import register_predict_callbacks
 from model.explain import warm_up
 from model.predictor import get_predictor
@@ -58,7 +59,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     app.index_string = INDEX
     app.layout = make_layout(get_predictor().artifacts, settings)
     register_predict_callbacks(app)
-    register_batch_callbacks(app, background_manager(), settings)
+    jobs = server.extensions["face2data_jobs"] = background_manager(settings)  # the Celery worker finds its app here
+    register_batch_callbacks(app, jobs, settings)
     harden(server, app.csp_hashes(), settings)
     return app
 

@@ -11,6 +11,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from dashboard.jobs import REDIS_TIMEOUT_S
 from dashboard.settings import Settings
 from model.decode import MAX_BYTES
 
@@ -61,12 +62,22 @@ def limit_rate(server: Flask, api: Blueprint, settings: Settings) -> Limiter:
     ``5/minute``) replaces it on ``/explain``, whose SHAP map costs hundreds of network passes;
     ``/health`` is never limited, so the platform's health check cannot be refused. Storage is
     in memory, per worker process, which with the one gunicorn worker we deploy is the whole
-    server; several dynos share counts through ``RATE_LIMIT_STORAGE_URI`` (e.g.
-    ``redis://host:6379``, with the ``redis`` package installed).
+    server; several dynos share counts in Redis (``REDIS_URL``, or ``RATE_LIMIT_STORAGE_URI``).
+    When that Redis cannot be reached, each process counts in its own memory until it can again
+    (Flask-Limiter's in-memory fallback): the limits hold per process rather than refuse every
+    upload, and a storage error never becomes a 500.
     """
     rate, explain_rate = settings.rate_limit, settings.explain_rate_limit
+    shared = not settings.rate_limit_storage_uri.startswith("memory://")
     limiter = Limiter(
-        get_remote_address, app=server, storage_uri=settings.rate_limit_storage_uri, enabled=bool(rate or explain_rate), headers_enabled=True
+        get_remote_address,
+        app=server,
+        storage_uri=settings.rate_limit_storage_uri,
+        storage_options={"socket_connect_timeout": REDIS_TIMEOUT_S, "socket_timeout": REDIS_TIMEOUT_S} if shared else {},
+        enabled=bool(rate or explain_rate),
+        headers_enabled=True,
+        swallow_errors=True,
+        in_memory_fallback_enabled=shared,
     )
     if rate:
         limiter.limit(rate, exempt_when=lambda: request.endpoint == "api.health")(api)

@@ -19,8 +19,10 @@ class Settings:
     """``RATE_LIMIT``, e.g. ``30/minute`` per client on the API; empty: no limit."""
     explain_rate_limit: str = ""
     """``EXPLAIN_RATE_LIMIT``, e.g. ``5/minute``: replaces ``RATE_LIMIT`` on ``/explain``."""
+    redis_url: str = ""
+    """``REDIS_URL`` (a Heroku-style Redis add-on sets it): rate-limit counts and Batch tab jobs live there, jobs run on Celery workers."""
     rate_limit_storage_uri: str = "memory://"
-    """``RATE_LIMIT_STORAGE_URI``: where the counts live; ``redis://host:6379`` shares them between dynos."""
+    """``RATE_LIMIT_STORAGE_URI``: where the counts live; default ``REDIS_URL`` when set, else each process's memory."""
     trusted_proxy_hops: int = 0
     """``TRUSTED_PROXY_HOPS``: proxies whose ``X-Forwarded-For`` is believed (the Procfile's server sets 1)."""
     batch_max_mb: float = 50.0
@@ -40,10 +42,12 @@ class Settings:
             return (environ.get(name) or "").strip() or str(default)
 
         defaults = cls()
+        redis_url = read("REDIS_URL", "")
         return cls(
             rate_limit=read("RATE_LIMIT", ""),
             explain_rate_limit=read("EXPLAIN_RATE_LIMIT", ""),
-            rate_limit_storage_uri=read("RATE_LIMIT_STORAGE_URI", defaults.rate_limit_storage_uri),
+            redis_url=redis_url,
+            rate_limit_storage_uri=read("RATE_LIMIT_STORAGE_URI", redis_url or defaults.rate_limit_storage_uri),
             trusted_proxy_hops=int(read("TRUSTED_PROXY_HOPS", defaults.trusted_proxy_hops)),
             batch_max_mb=float(read("BATCH_MAX_MB", defaults.batch_max_mb)),
             explanation_slots=int(read("EXPLANATION_SLOTS", defaults.explanation_slots)),

@@ -56,15 +56,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def procfile_web_line(root: Path = ROOT) -> str:
-    """The Procfile's ``web:`` command, as written there."""
-    line = next(line for line in (root / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    return line.removeprefix("web:").strip()
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    """Until something listens on loopback ``port``; raise if ``process`` exits first or ``timeout`` passes."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError(f"nothing listens on port {port}") from None
+            time.sleep(0.01)
+
+
+def procfile_line(kind: str = "web", root: Path = ROOT) -> str:
+    """The Procfile's command for process type ``kind`` (``web``, ``worker``), as written there."""
+    line = next(line for line in (root / "Procfile").read_text().splitlines() if line.startswith(f"{kind}:"))
+    return line.removeprefix(f"{kind}:").strip()
 
 
 def web_command(port: int, root: Path = ROOT) -> list[str]:
     """The Procfile's ``web:`` command with ``$PORT`` filled in."""
-    return shlex.split(procfile_web_line(root).replace("$PORT", str(port)))
+    return shlex.split(procfile_line("web", root).replace("$PORT", str(port)))
 
 
 def post(url: str, data: bytes, content_type: str = "image/jpeg", timeout: float = 120) -> bytes:
@@ -126,14 +139,7 @@ def production_server(environment: dict[str, str] | None = None, bin_dir: str | 
     started = time.perf_counter()
     process = subprocess.Popen(web_command(port, root), cwd=root, env=env)
     try:
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.perf_counter() - started > 120:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.01)
+        wait_for_port(port, process, timeout=120)
         yield RunningServer(f"http://127.0.0.1:{port}", process, started)
     finally:
         process.terminate()

@@ -1,26 +1,25 @@
 """The Batch tab: many photos (or a .zip of them) at once, a table of every face and the collection's make-up.
 
 The work runs as a Dash background callback: the browser polls for progress, so a large
-batch never meets gunicorn's request timeout, and Cancel stops it. The photos stay in memory:
-they reach the job in the forked process's memory, and only the results (rows and 64 px
-thumbnails) go to the callback manager's cache, which lives in RAM (``/dev/shm``) and expires.
+batch never meets gunicorn's request timeout, and Cancel stops it. ``dashboard.jobs`` says
+where it runs (a forked process, or Celery workers when Redis is configured) and where its
+progress and results live; the photos are never written to disk.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import io
-import os
-import tempfile
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import diskcache
-from dash import Dash, DiskcacheManager, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash.background_callback.managers import BaseBackgroundCallbackManager
 
 from dashboard.alt_text import summary_texts
 from dashboard.components import alert, graph, upload_zone
 from dashboard.figures import image_data_uri
+from dashboard.jobs import queue_error
 from dashboard.settings import Settings
 from dashboard.tabs.batch_photos import MAX_PHOTOS, BatchRefused, uploaded_photos
 from model.batch.rows import photo_rows, probability_columns
@@ -28,8 +27,6 @@ from model.batch.summary import ASSUMPTION, summarise, summary_figures
 from model.config import MODEL_DIR, ModelConfig
 from model.predictor import Predictor, get_predictor
 
-RESULT_EXPIRY_S = 600
-"""A finished batch's rows stay in the manager's cache this long, then are dropped."""
 GRID_COLUMNS = (
     # (field, header, cell renderer, width): who is in the photo first, then how the row was read
     ("file", "file", None, 150),
@@ -124,6 +121,7 @@ def batch_tab(settings: Settings) -> html.Div:
                 style={"display": "none"},
             ),
             html.Div(id="batch-message", className="my-2"),
+            html.Div(id="batch-queue-error", className="my-2"),
             dbc.RadioItems(
                 id="batch-faces",
                 options=[{"label": "Count every face", "value": "all"}, {"label": "Count the largest face of each photo", "value": "largest"}],
@@ -190,14 +188,13 @@ def parquet_bytes(rows: list[dict], config: ModelConfig) -> bytes:
     return buffer.getvalue()
 
 
-def background_manager() -> DiskcacheManager:
-    """Results kept in RAM where the platform has /dev/shm, expiring after ``RESULT_EXPIRY_S``."""
-    folder = tempfile.mkdtemp(prefix="face2data-jobs-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    return DiskcacheManager(diskcache.Cache(folder), expire=RESULT_EXPIRY_S)
-
-
-def register_batch_callbacks(app: Dash, manager: DiskcacheManager, settings: Settings) -> None:
+def register_batch_callbacks(app: Dash, manager: BaseBackgroundCallbackManager, settings: Settings) -> None:
     max_bytes = settings.batch_max_bytes
+
+    def explain_unreachable_queue(_contents: list[str] | None) -> object:
+        """Said beside the upload when the job cannot even be queued (Redis down): the background callback itself fails unseen."""
+        reason = queue_error(manager)
+        return alert(reason) if reason else None
 
     def run_batch_job(set_progress, contents: list[str] | None, filenames: list[str] | None) -> tuple:
         return process_batch(set_progress, contents, filenames, max_bytes)
@@ -219,6 +216,7 @@ def register_batch_callbacks(app: Dash, manager: DiskcacheManager, settings: Set
         cancel=[Input("batch-cancel", "n_clicks")],
         prevent_initial_call=True,
     )(run_batch_job)
+    app.callback(Output("batch-queue-error", "children"), Input("batch-upload", "contents"), prevent_initial_call=True)(explain_unreachable_queue)
     app.callback(Output("batch-summary", "children"), Input("batch-rows", "data"), Input("batch-faces", "value"))(summary_view)
     app.callback(Output("batch-grid", "exportDataAsCsv"), Input("batch-csv", "n_clicks"), prevent_initial_call=True)(lambda _clicks: True)
     app.callback(Output("batch-download", "data"), Input("batch-parquet", "n_clicks"), State("batch-rows", "data"), prevent_initial_call=True)(
