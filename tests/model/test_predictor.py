@@ -112,3 +112,17 @@ def test_cli_table_and_help():
     assert "1 face(s)" in table and "80% range" in table
     usage = subprocess.run([sys.executable, "-m", "model.predict", "--help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "--json" in usage and "--skip-detection" in usage
+
+
+def test_a_face_cut_by_the_edge_of_a_group_selfie_reads_as_the_whole_face_does(fixture_bytes):
+    """The eighth face of ``group_selfie_cut.jpg`` has 40% of itself beyond the right edge (``make_fixtures.write_cut_selfie``)."""
+    from training.contract import GENDERS, RACES
+    from training.dataset import parse_name
+
+    truth = parse_name(json.loads((FIXTURES / "group_selfie.json").read_text())["cut"]["file"])
+    faces = get_predictor().predict(decode_image(fixture_bytes("group_selfie_cut.jpg")))
+    assert len(faces) == 8
+    cut = max(faces, key=lambda face: face.box[0])
+    assert cut.box[0] + cut.box[2] >= 1599  # the box reaches the frame's edge
+    assert (cut.label("gender"), cut.label("race")) == (GENDERS[truth.gender], RACES[truth.race])
+    assert abs(cut.age - truth.age) < 10
