@@ -1,16 +1,22 @@
-"""Calibrated probabilities: temperature scaling of the gender and race distributions.
+"""Calibrated probabilities: temperature scaling of the gender and race distributions, per predicted age group.
 
-A network trained with cross-entropy (and label smoothing) says
-"90%" when it is right more or less often than 90% of the time. Dividing the log-probabilities
-by one temperature per head, fitted on val (``training.calibrate``), fixes that without
-changing any label: the argmax is the same at every temperature. The age distribution is left
-as trained, because tempering it would move the expected age, which is what the age head is
-chosen for. The temperatures travel in ``config.json``; serving applies them here.
+A network trained with cross-entropy (and label smoothing) says "90%" when it is right more or
+less often than 90% of the time. Dividing the log-probabilities by a temperature fixes that
+without changing any label: the argmax is the same at every temperature. How sure a head
+should be depends on the face: gender is read far less reliably from a baby than from an adult,
+so a single temperature leaves children's gender too sure and adults' too shy. Each head has
+one temperature per age group that the network itself predicts for the face (``training.calibrate``
+fits them), and serving applies the one of each face. The age distribution is left as trained,
+because tempering it would move the expected age. The temperatures travel in ``config.json``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
+
+from model.age import expected_age, group_of
 
 
 def temper(probabilities: np.ndarray, temperature: float | np.ndarray) -> np.ndarray:
@@ -29,6 +35,20 @@ def temper(probabilities: np.ndarray, temperature: float | np.ndarray) -> np.nda
     return (tempered / tempered.sum(axis=-1, keepdims=True)).astype(np.result_type(probabilities, np.float32))
 
 
-def calibrate(outputs: dict[str, np.ndarray], temperatures: dict[str, float]) -> dict[str, np.ndarray]:
-    """``outputs`` with each head in ``temperatures`` tempered; other heads as they are."""
-    return {name: temper(values, temperatures[name]) if name in temperatures else values for name, values in outputs.items()}
+@dataclass(frozen=True)
+class Calibration:
+    """config.json's ``calibration``: per classification head, a temperature for each predicted age group; empty: raw outputs."""
+
+    age_groups: tuple[tuple[str, int, int], ...]
+    temperatures: dict[str, dict[str, float]] = field(default_factory=dict)
+    """head -> age group label -> temperature."""
+
+    def per_face(self, head: str, outputs: dict[str, np.ndarray]) -> np.ndarray:
+        """``(n, 1)``: the temperature of ``head`` for each face, by the age group its age distribution predicts."""
+        groups = group_of(expected_age(outputs["age"]), self.age_groups)
+        table = np.array([self.temperatures[head][label] for label, _, _ in self.age_groups])
+        return table[groups][:, None]
+
+    def __call__(self, outputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``outputs`` with each head that has temperatures tempered, face by face; other heads as they are."""
+        return {name: temper(values, self.per_face(name, outputs)) if name in self.temperatures else values for name, values in outputs.items()}

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from model.calibration import Calibration
+
 MODEL_DIR = Path(__file__).resolve().parent / "shipped"
 """The shipped model's artifacts; the code that reads them lives one folder up."""
 
@@ -30,8 +32,8 @@ class ModelConfig:
     """(label, first year, last year) of each group shown to users."""
     outputs: tuple[str, ...]
     raw: dict = field(repr=False)
-    temperatures: dict[str, float] = field(default_factory=dict)
-    """Per classification head, the temperature fitted on val (``model.calibration``); none before calibration."""
+    temperatures: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per classification head and predicted age group, the temperature ``training.calibrate`` fitted; none before calibration."""
 
     @classmethod
     def from_file(cls, path: Path) -> ModelConfig:
@@ -45,7 +47,10 @@ class ModelConfig:
             age_groups=tuple((group["label"], int(group["first"]), int(group["last"])) for group in raw["age"]["groups"]),
             outputs=tuple(raw["outputs"]),
             raw=raw,
-            temperatures={head: float(t) for head, t in raw.get("calibration", {}).get("temperatures", {}).items()},
+            temperatures={
+                head: {group: float(t) for group, t in by_group.items()}
+                for head, by_group in raw.get("calibration", {}).get("temperatures", {}).items()
+            },
         )
 
     @cached_property
@@ -57,6 +62,11 @@ class ModelConfig:
     def classification_heads(self) -> tuple[str, ...]:
         """The outputs that are a distribution over labels (the rest, age, is over years)."""
         return tuple(name for name in self.outputs if name in self.labels)
+
+    @property
+    def calibration(self) -> Calibration:
+        """The shipped temperatures, ready to apply to the network's raw outputs."""
+        return Calibration(self.age_groups, self.temperatures)
 
     @property
     def training(self) -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from model.calibration import calibrate
+from model.calibration import Calibration
 from model.config import ModelConfig
 
 
@@ -37,9 +37,9 @@ def run_padded(run: Callable[[np.ndarray], list[np.ndarray]], items: np.ndarray,
 class Network:
     """A loaded ``.tflite`` Face2Data network: uint8 faces in, one distribution per named output out."""
 
-    def __init__(self, tflite_path: Path, outputs: tuple[str, ...], threads: int = 2, temperatures: dict[str, float] | None = None) -> None:
+    def __init__(self, tflite_path: Path, outputs: tuple[str, ...], threads: int = 2, calibration: Calibration | None = None) -> None:
         self.outputs = outputs
-        self.temperatures = temperatures or {}
+        self.calibration = calibration or Calibration(())
         self._interpreter = Interpreter(model_path=str(tflite_path), num_threads=threads)
         self._runner = self._interpreter.get_signature_runner()
         (self._input_name,) = self._interpreter.get_signature_list()["serving_default"]["inputs"]
@@ -57,7 +57,7 @@ class Network:
         """Calibrated outputs of each face, in one call."""
         if len(faces) == 0:
             return {name: np.zeros((0, 0), np.float32) for name in self.outputs}
-        return calibrate(self.run(faces), self.temperatures)
+        return self.calibration(self.run(faces))
 
 
 def load_network(model_dir: Path, config: ModelConfig, calibrated: bool = True, threads: int = 2) -> Network:
@@ -65,5 +65,5 @@ def load_network(model_dir: Path, config: ModelConfig, calibrated: bool = True, 
 
     ``calibrated=False`` gives the raw probabilities, which ``training.calibrate`` fits on.
     """
-    temperatures = config.temperatures if calibrated else {}
-    return Network(Path(model_dir) / "face2data.tflite", config.outputs, threads, temperatures)
+    calibration = config.calibration if calibrated else Calibration(config.age_groups)
+    return Network(Path(model_dir) / "face2data.tflite", config.outputs, threads, calibration)

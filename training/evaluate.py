@@ -13,7 +13,6 @@ import logging
 import numpy as np
 
 from model.age import expected_age, group_of, group_probabilities
-from model.calibration import calibrate
 from model.config import ModelConfig
 from model.runtime import Network, load_network
 from training.cli import artifact_parser
@@ -67,8 +66,8 @@ def main(argv: list[str] | None = None) -> dict:
     arrays = load_splits_cached(args.data, args.split, config.input_size, args.cache)[args.on]
     # One pass of the network: the raw outputs, calibrated here as serving does, give both the figures and the calibration report.
     raw = predict_arrays(load_network(args.model_dir, config, calibrated=False), arrays)
-    metrics = {"split": args.on, **metrics_of(calibrate(raw, config.temperatures), config, arrays)}
-    metrics["calibration"] = calibration_report(raw, {head: getattr(arrays, head) for head in config.classification_heads}, config.temperatures)
+    metrics = {"split": args.on, **metrics_of(config.calibration(raw), config, arrays)}
+    metrics["calibration"] = calibration_report(raw, {head: getattr(arrays, head) for head in config.classification_heads}, config.calibration)
     if args.on == "test":
         (args.model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info(

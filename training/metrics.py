@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-from model.calibration import temper
+from model.calibration import Calibration
 
 ECE_BINS = 15
 """Equal-width confidence bins of the expected calibration error, as in Guo et al. (2017)."""
-CALIBRATION_METHOD = "temperature scaling per head, fitted on val and on val's faces put back into photos"
+CALIBRATION_METHOD = "temperature scaling per head and predicted age group, fitted on val and on val's faces put back into photos"
 
 
 def _mean_absolute_error(error: np.ndarray) -> float | None:
@@ -90,14 +90,15 @@ def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_B
     return {"ece": round(gap / len(labels), 4), "bins": rows}
 
 
-def calibration_report(raw: dict[str, np.ndarray], labels: dict[str, np.ndarray], temperatures: dict[str, float]) -> dict:
-    """The ``calibration`` section of metrics.json: per head of ``labels``, the temperature and reliability before and after."""
+def calibration_report(raw: dict[str, np.ndarray], labels: dict[str, np.ndarray], calibration: Calibration) -> dict:
+    """The ``calibration`` section of metrics.json: per head of ``labels``, its temperatures (per predicted age group) and reliability before and after."""
     report = {"method": CALIBRATION_METHOD, "bins": ECE_BINS}
+    calibrated = calibration(raw)
     for head in labels:
         before = reliability(raw[head], labels[head])
-        after = reliability(temper(raw[head], temperatures.get(head, 1.0)), labels[head])
+        after = reliability(calibrated[head], labels[head])
         report[head] = {
-            "temperature": round(temperatures.get(head, 1.0), 4),
+            "temperature": {group: round(value, 4) for group, value in calibration.temperatures.get(head, {}).items()},
             "ece_before": before["ece"],
             "ece_after": after["ece"],
             "before": before["bins"],
