@@ -79,7 +79,14 @@ def outside_table(outside: dict) -> html.Div:
                 "UTKFace's crops share one look. The same pipeline, detection included, on web photos of children and adults "
                 "(LAG, identities never trained on) and studio portraits (FRL), each set on its own: they are small and unlike each other."
             ),
-            dbc.Table([header, html.Tbody(rows)], bordered=False, hover=True, responsive=True, size="sm"),
+            # Scrolls sideways on a phone: a focusable region, so the keyboard can scroll it too.
+            html.Div(
+                dbc.Table([header, html.Tbody(rows)], bordered=False, hover=True, size="sm"),
+                className="table-responsive",
+                tabIndex="0",
+                role="region",
+                **{"aria-label": "Figures on photos from other sources"},
+            ),
         ]
     )
 
