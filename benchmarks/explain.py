@@ -19,8 +19,8 @@ import time
 import numpy as np
 
 from benchmarks.common import publish
+from model.attribution import MAX_EVALS, attribution_map, output_function
 from model.decode import decode_image
-from model.explain import MAX_EVALS, attribution_map, output_function
 from model.predictor import get_predictor
 from support import FIXTURES
 from support.photos import PORTRAIT, benchmark_photos

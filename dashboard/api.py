@@ -12,8 +12,8 @@ from dashboard.errors import error_response, http_error_response
 from dashboard.inflight import RETRY_AFTER_S, ExplainerBusy, explanation_slot
 from dashboard.openapi import openapi_document
 from model import __version__
+from model.attribution import explain_face, explainer_state
 from model.decode import ImageError, UnsupportedImageType, decode_image, photo_size
-from model.explain import explain_face, explainer_state
 from model.predictor import get_predictor
 
 log = logging.getLogger("face2data.api")

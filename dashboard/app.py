@@ -24,7 +24,7 @@ from dashboard.security import harden, limit_rate, trust_proxies
 from dashboard.settings import Settings
 from dashboard.tabs.batch import register_batch_callbacks
 from dashboard.tabs.predict import register_predict_callbacks
-from model.explain import warm_up
+from model.attribution import warm_up
 from model.predictor import get_predictor
 
 
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
 
 
 def warm_explanations_in_background() -> threading.Thread:
-    """Start ``model.explain.warm_up`` on a daemon thread, in the process that will serve.
+    """Start ``model.attribution.warm_up`` on a daemon thread, in the process that will serve.
 
     It runs after gunicorn forks (``post_fork`` in gunicorn.conf.py), not before, so that
     the explainer's interpreter (about 40 MB) is allocated by the worker that uses it, while

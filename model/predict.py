@@ -11,8 +11,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from model.decode import ImageError, decode_image
-from model.predictor import get_predictor
+from model.api import analyze
+from model.decode import ImageError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff"}
 
@@ -29,10 +29,10 @@ def iter_paths(paths: list[Path]) -> Iterator[Path]:
 def predict_file(path: Path, skip_detection: bool) -> dict:
     """``{"file", "faces"}`` for a readable image, ``{"file", "error"}`` otherwise."""
     try:
-        image = decode_image(path.read_bytes())
+        faces = analyze(path, skip_detection=skip_detection)
     except (ImageError, OSError) as error:
         return {"file": str(path), "error": str(error)}
-    return {"file": str(path), "faces": [face.to_dict() for face in get_predictor().predict(image, skip_detection=skip_detection)]}
+    return {"file": str(path), "faces": [face.to_dict() for face in faces]}
 
 
 def _top(head: dict) -> str:

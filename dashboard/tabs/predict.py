@@ -10,8 +10,8 @@ from dashboard.components import ASSETS_DIR, alert, explanation_view, face_card,
 from dashboard.constants import class_colours
 from dashboard.figures import photo_figure, png_data_uri
 from dashboard.inflight import RETRY_AFTER_S, ExplainerBusy, InFlight, explanation_slot
+from model.attribution import ExplanationCancelled, explain_face
 from model.decode import MAX_BYTES, ImageError, decode_data_url, decode_image, photo_size
-from model.explain import ExplanationCancelled, explain_face
 from model.predictor import FacePrediction, get_predictor
 
 SAMPLES = {"astronaut.png": "Astronaut (one face)", "group.jpg": "Group (six faces)", "camera.png": "Grayscale photo"}

@@ -5,8 +5,8 @@ import threading
 import pytest
 
 from dashboard.inflight import InFlight
+from model.attribution import EXPLAIN_BATCH, SHAP_BATCH, ExplanationCancelled, explain_face
 from model.decode import decode_image
-from model.explain import EXPLAIN_BATCH, SHAP_BATCH, ExplanationCancelled, explain_face
 from model.predictor import get_predictor
 
 

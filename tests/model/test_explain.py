@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.explain import attribution_map, blurred, output_function
+from model.attribution import attribution_map, blurred, output_function
 from model.predictor import get_predictor
 from training.dataset import iter_images, read_split
 

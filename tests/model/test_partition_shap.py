@@ -64,7 +64,7 @@ import json
 import numpy as np
 import shap
 from PIL import Image
-from model.explain import MAX_EVALS, SHAP_BATCH, attribution_map, blurred, output_function
+from model.attribution import MAX_EVALS, SHAP_BATCH, attribution_map, blurred, output_function
 from model.predictor import get_predictor
 
 predictor = get_predictor()
