@@ -72,7 +72,7 @@ def make_layout(artifacts: ModelArtifacts, settings: Settings) -> html.Div:
         ("batch", "Batch", batch_tab(settings)),
         ("training", "Training", training_tab(artifacts.history)),
         ("evaluation", "Evaluation", evaluation_tab(artifacts.metrics, colours, artifacts.outside)),
-        ("dataset", "Dataset", dataset_tab(artifacts.dataset_summary, colours)),
+        ("dataset", "Dataset", dataset_tab(artifacts.dataset_summary, colours, artifacts.config.training.get("images"))),
         ("about", "About & API", about_tab(artifacts.config)),
     ]
     return dbc.Container(

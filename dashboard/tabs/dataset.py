@@ -10,7 +10,8 @@ from dashboard.components import graph
 from dashboard.figures import age_histogram, race_by_gender_bars, shares_pie
 
 
-def dataset_tab(summary: dict, colours: dict[str, dict[str, str]]) -> html.Div:
+def dataset_tab(summary: dict, colours: dict[str, dict[str, str]], trained_on: dict | None = None) -> html.Div:
+    """``trained_on`` is config.json's ``training.images``: how many faces of each source training read."""
     if not summary:
         return dbc.Alert("No dataset.json next to the model: run `make dataset-summary`.", color="warning", className="mt-3")
     splits = summary["splits"]
@@ -33,8 +34,17 @@ def dataset_tab(summary: dict, colours: dict[str, dict[str, str]]) -> html.Div:
                 ],
                 className="g-3",
             ),
+            *(
+                [
+                    html.P(
+                        f"Gender also learned from {trained_on['lag_train']:,} web photos of children and adults: the train identities of LAG (Large Age-Gap)."
+                    )
+                ]
+                if trained_on and trained_on.get("lag_train")
+                else []
+            ),
             html.P(
-                "UTKFace is available for non-commercial research purposes only; the copyright of the images stays with their owners.",
+                "UTKFace and LAG are available for non-commercial research purposes only; the copyright of the images stays with their owners.",
                 className="small text-muted mt-2",
             ),
         ]

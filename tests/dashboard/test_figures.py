@@ -119,3 +119,16 @@ def test_the_evaluation_tab_tables_the_outside_sets_with_a_dash_for_missing_labe
     assert not any(
         getattr(component, "_type", "") == "Table" for component in evaluation_tab(metrics, class_colours(get_predictor().config))._traverse()
     )
+
+
+def test_the_dataset_tab_names_every_source_training_read():
+    from dashboard.tabs.dataset import dataset_tab
+
+    summary = get_predictor().artifacts.dataset_summary
+    colours = class_colours(get_predictor().config)
+
+    def words(tab) -> str:
+        return " ".join(str(component.children) for component in tab._traverse() if isinstance(getattr(component, "children", None), str))
+
+    assert "1,158 web photos of children and adults" in words(dataset_tab(summary, colours, {"train": 18966, "lag_train": 1158}))
+    assert "LAG (Large Age-Gap)" not in words(dataset_tab(summary, colours, {"train": 18966}))
