@@ -42,8 +42,8 @@ def is_true(value: str | None) -> bool:
 
 
 def skip_detection() -> bool:
-    """The ``skip_detection`` flag, or its deprecated alias ``aligned``, from the query or the form."""
-    return is_true(request.values.get("skip_detection", request.values.get("aligned")))
+    """The ``skip_detection`` flag, from the query or the form."""
+    return is_true(request.values.get("skip_detection"))
 
 
 @api.post("/predict")

@@ -90,14 +90,6 @@ def openapi_document(config: ModelConfig) -> dict:
                             "schema": {"type": "boolean"},
                             "description": "the photo is already an aligned face crop: read it whole, without detection",
                         },
-                        {
-                            "name": "aligned",
-                            "in": "query",
-                            "required": False,
-                            "deprecated": True,
-                            "schema": {"type": "boolean"},
-                            "description": "the old name of skip_detection",
-                        },
                     ],
                     "requestBody": {
                         "required": True,

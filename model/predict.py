@@ -64,10 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object per image (JSON lines)")
     parser.add_argument(
         "--skip-detection",
-        "--aligned",
         dest="skip_detection",
         action="store_true",
-        help="images are already aligned face crops: read each whole (--aligned: the old name)",
+        help="images are already aligned face crops: read each whole",
     )
     args = parser.parse_args(argv)
     failures = 0

@@ -147,7 +147,11 @@ def _looks_like_a_crop(image: Image.Image) -> bool:
     return long_side <= FALLBACK_MAX_SIDE and long_side / short_side <= FALLBACK_MAX_ASPECT
 
 
-@cache
 def get_predictor(model_dir: Path = MODEL_DIR, threads: int = 2) -> Predictor:
-    """The process-wide predictor, loaded on first use."""
+    """The process-wide predictor of ``model_dir``, loaded on first use: one per folder and thread count, however the folder is spelt."""
+    return _predictor(Path(model_dir).resolve(), threads)
+
+
+@cache
+def _predictor(model_dir: Path, threads: int) -> Predictor:
     return Predictor(model_dir, threads)

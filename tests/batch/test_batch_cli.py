@@ -19,7 +19,7 @@ from distributed import Client, LocalCluster
 from model.batch.inputs import collect
 from model.batch.runner import PredictorPlugin, chunks_of, part_names, run_chunk
 from model.decode import ImageError, decode_image
-from model.predictor import get_predictor
+from model.predictor import _predictor, get_predictor
 from support import ROOT
 
 pytestmark = pytest.mark.subprocesses
@@ -114,9 +114,9 @@ def test_each_worker_loads_the_predictor_once(collection, tmp_path):
     chunks = chunks_of(collect([str(collection / "set1")]), 4)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
         client.register_plugin(PredictorPlugin())
-        loaded_at_start = client.run(lambda: get_predictor.cache_info().currsize)
+        loaded_at_start = client.run(lambda: _predictor.cache_info().currsize)
         client.gather(client.map(run_chunk, chunks, [str(tmp_path)] * len(chunks), part_names(len(chunks))))
-        loads = client.run(lambda: get_predictor.cache_info().misses)
+        loads = client.run(lambda: _predictor.cache_info().misses)
     assert set(loaded_at_start.values()) == {1} and set(loads.values()) == {1}
 
 

@@ -54,10 +54,9 @@ def test_predict_raw_body_on_real_photos(client, fixture_bytes, name, faces):
     assert found == faces
 
 
-def test_skip_detection_and_its_deprecated_alias_read_the_photo_whole(client, fixture_bytes):
-    for flag in ("skip_detection", "aligned"):  # the flag, and its deprecated alias
-        body = client.post(f"/api/v1/predict?{flag}=true", data=fixture_bytes("utkface_crop.jpg"), content_type="image/jpeg").get_json()
-        assert body["faces"][0]["detected"] is False and body["faces"][0]["score"] is None
+def test_skip_detection_reads_the_photo_whole(client, fixture_bytes):
+    body = client.post("/api/v1/predict?skip_detection=true", data=fixture_bytes("utkface_crop.jpg"), content_type="image/jpeg").get_json()
+    assert body["faces"][0]["detected"] is False and body["faces"][0]["score"] is None
     astronaut = client.post("/api/v1/predict", data=fixture_bytes("astronaut.png"), content_type="image/png").get_json()
     assert astronaut["faces"][0]["detected"] is True
 
@@ -174,6 +173,6 @@ def test_no_request_after_start_loads_a_model_file(monkeypatch, fixture_bytes):
 
 @pytest.mark.subprocesses
 def test_importing_the_app_module_builds_nothing():
-    code = "import dashboard.app, model.predictor; print(model.predictor.get_predictor.cache_info().currsize, hasattr(dashboard.app, 'server'))"
+    code = "import dashboard.app, model.predictor; print(model.predictor._predictor.cache_info().currsize, hasattr(dashboard.app, 'server'))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.split() == ["0", "False"]

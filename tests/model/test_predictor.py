@@ -46,7 +46,7 @@ def test_small_square_image_without_a_detected_face_is_read_whole(fixture_bytes)
     assert get_predictor().predict(decode_image(fixture_bytes("chelsea.png"))) == []  # 451x300 is not crop-like
 
 
-def test_aligned_flag_skips_detection(fixture_bytes):
+def test_skip_detection_reads_the_whole_image(fixture_bytes):
     (face,) = get_predictor().predict(decode_image(fixture_bytes("utkface_crop.jpg")), skip_detection=True)
     assert face.detected is False and face.box == (0.0, 0.0, 200.0, 200.0)
 
@@ -126,3 +126,9 @@ def test_a_face_cut_by_the_edge_of_a_group_selfie_reads_as_the_whole_face_does(f
     assert cut.box[0] + cut.box[2] >= 1599  # the box reaches the frame's edge
     assert (cut.label("gender"), cut.label("race")) == (GENDERS[truth.gender], RACES[truth.race])
     assert abs(cut.age - truth.age) < 10
+
+
+def test_one_predictor_per_model_folder_however_it_is_named():
+    from model.config import MODEL_DIR
+
+    assert get_predictor() is get_predictor(MODEL_DIR, 2) is get_predictor(str(MODEL_DIR / ".." / "shipped"))
