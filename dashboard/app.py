@@ -17,7 +17,7 @@ from flask import Flask, Response, request
 from dashboard.api import api
 from dashboard.components import ASSETS_DIR
 from dashboard.errors import http_error_response
-from dashboard.inflight import set_explanation_slots
+from dashboard.inflight import install_explanation_slots
 from dashboard.jobs import background_manager
 from dashboard.layout import INDEX, make_layout
 from dashboard.security import harden, limit_rate, trust_proxies
@@ -31,8 +31,8 @@ from model.predictor import get_predictor
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the server, register the API blueprint, mount Dash on it, harden it; ``settings`` default to the environment's."""
     settings = settings or Settings.from_environ()
-    set_explanation_slots(settings.explanation_slots)
     server = Flask(__name__)
+    install_explanation_slots(server, settings.explanation_slots)
     server.json.sort_keys = False  # keep label and age-group order as the model defines it
     server.register_blueprint(api)
     limit_rate(server, api, settings)

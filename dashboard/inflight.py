@@ -9,7 +9,7 @@ explaining: the result is still dropped, but that worker finishes its second of 
 
 Explanations are also bounded (``explanation_slot``): they run one at a time on the explainer
 thread, and each one waiting holds a request thread and its photo. Past ``EXPLANATION_SLOTS``
-at once, one more is refused with ``ExplainerBusy`` (HTTP 503 with ``Retry-After``), so
+at once (the app's own count, kept on its server), one more is refused with ``ExplainerBusy`` (HTTP 503 with ``Retry-After``), so
 predictions keep threads to run on and the worker's memory stays bounded.
 """
 
@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dashboard.settings import Settings
+from flask import Flask, current_app
 
 RETRY_AFTER_S = 2
 """What a refused explanation is told to wait: about two explanations' time."""
@@ -50,23 +50,20 @@ class ExplanationSlots:
             self._free.release()
 
 
-_slots = ExplanationSlots(Settings().explanation_slots)
+EXTENSION = "face2data_explanation_slots"
+"""Where an app keeps its slots: ``server.extensions``, so that two apps in one process keep their own."""
 
 
-def set_explanation_slots(count: int) -> None:
-    """Size the process's slots; ``create_app`` calls it with its settings, before serving."""
-    global _slots
-    _slots = ExplanationSlots(count)
-
-
-def explanation_slots() -> int:
-    return _slots.count
+def install_explanation_slots(server: Flask, count: int) -> ExplanationSlots:
+    """Give ``server`` its own ``count`` slots; ``create_app`` calls it with its settings, before serving."""
+    slots = server.extensions[EXTENSION] = ExplanationSlots(count)
+    return slots
 
 
 @contextmanager
 def explanation_slot() -> Iterator[None]:
-    """Hold one of the process's explanation slots while explaining, or raise ``ExplainerBusy`` at once."""
-    with _slots.hold():
+    """Hold one of the serving app's explanation slots while explaining, or raise ``ExplainerBusy`` at once."""
+    with current_app.extensions[EXTENSION].hold():
         yield
 
 

@@ -4,7 +4,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from dashboard.inflight import RETRY_AFTER_S, explanation_slot, explanation_slots
+from dashboard.inflight import EXTENSION, RETRY_AFTER_S
 from model.predictor import get_predictor
 
 
@@ -43,7 +43,8 @@ def test_explain_refuses_bad_parameters(client, fixture_bytes):
 
 def test_explanations_past_the_slots_are_refused_with_retry_after(client, fixture_bytes):
     """With every slot taken (held here as running explanations would hold them), one more gets 503 and a Retry-After; then it runs."""
-    taken = [explanation_slot() for _ in range(explanation_slots())]
+    slots = client.application.extensions[EXTENSION]
+    taken = [slots.hold() for _ in range(slots.count)]
     for slot in taken:
         slot.__enter__()
     try:

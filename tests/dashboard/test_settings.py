@@ -4,7 +4,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.constants import PALETTES, class_colours
-from dashboard.inflight import explanation_slots
+from dashboard.inflight import EXTENSION
 from dashboard.settings import Settings
 from model.config import MODEL_DIR, ModelConfig
 from training.contract import AGE_GROUPS, GENDERS, MAX_AGE, RACES, contract
@@ -41,11 +41,10 @@ def test_without_redis_jobs_stay_in_a_folder_of_their_own_and_with_it_go_to_cele
     assert "cannot be reached" in queue_error(shared)
 
 
-def test_the_app_takes_its_settings_from_one_object():
-    create_app(Settings(explanation_slots=5, batch_max_mb=1))
-    assert explanation_slots() == 5
-    create_app(Settings())
-    assert explanation_slots() == 2
+def test_the_app_takes_its_settings_from_one_object_and_two_apps_keep_their_own():
+    five = create_app(Settings(explanation_slots=5, batch_max_mb=1))
+    two = create_app(Settings())
+    assert five.server.extensions[EXTENSION].count == 5 and two.server.extensions[EXTENSION].count == 2
 
 
 def test_config_json_carries_the_contract_training_defines():
