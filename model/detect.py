@@ -172,7 +172,16 @@ def anchors(height: int, width: int) -> np.ndarray:
 class FaceDetector:
     """RetinaFace under LiteRT, built once (``Predictor`` builds it before gunicorn forks)."""
 
-    def __init__(self, detector_dir: Path = MODEL_DIR / "detector", threads: int = 2) -> None:
+    def __init__(
+        self,
+        detector_dir: Path = MODEL_DIR / "detector",
+        threads: int = 2,
+        score_threshold: float = SCORE_THRESHOLD,
+        edge_score_threshold: float = EDGE_SCORE_THRESHOLD,
+        nms_iou: float = NMS_IOU,
+    ) -> None:
+        """The thresholds default to the values ``docs/detector.md`` chose; a caller (or a test) may set its own."""
+        self.score_threshold, self.edge_score_threshold, self.nms_iou = score_threshold, edge_score_threshold, nms_iou
         self._content = (Path(detector_dir) / "retinaface.tflite").read_bytes()
         self._threads = threads
         self._interpreters: dict[tuple[int, int], _Network] = {}  # one per canvas, allocated on first use
@@ -204,7 +213,7 @@ class FaceDetector:
 
         Returns boxes ``(n, 4)`` as x1, y1, x2, y2, scores ``(n,)`` and landmarks ``(n, 5, 2)`` in the image's pixels.
 
-        Candidates are kept by ``SCORE_THRESHOLD``, or ``EDGE_SCORE_THRESHOLD`` for a box that
+        Candidates are kept by ``score_threshold``, or ``edge_score_threshold`` for a box that
         reaches past the frame, then thinned by non-maximum suppression, most confident first.
         """
         height, width = canvas
@@ -216,14 +225,16 @@ class FaceDetector:
         canvas.paste(image, (left, top))
         with self._lock:  # one photo at a time: its network runs on both cores, and a new canvas size allocates alone
             loc, conf, landmarks = self._network((height, width))(np.asarray(canvas)[None])
-        boxes, scores, points = decode(loc[0], conf[0, :, 1], landmarks[0], anchors(height, width))
+        boxes, scores, points = decode(
+            loc[0], conf[0, :, 1], landmarks[0], anchors(height, width), min(self.score_threshold, self.edge_score_threshold)
+        )
         boxes, points = boxes - [left, top, left, top], points - [left, top]
         cut = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > image.width) | (boxes[:, 3] > image.height)
-        keep = np.flatnonzero(scores > np.where(cut, EDGE_SCORE_THRESHOLD, SCORE_THRESHOLD))
+        keep = np.flatnonzero(scores > np.where(cut, self.edge_score_threshold, self.score_threshold))
         # Overlaps are measured inside the photo: a cut face's box reaching into the margin and a
         # box on its visible part are one face.
         inside = np.clip(boxes[keep], 0, [image.width, image.height, image.width, image.height])
-        keep = keep[_nms(inside, scores[keep], NMS_IOU)]
+        keep = keep[_nms(inside, scores[keep], self.nms_iou)]
         return boxes[keep], scores[keep], points[keep]
 
     def _network(self, shape: tuple[int, int]) -> _Network:
@@ -250,9 +261,11 @@ class _Network:
         return loc, conf, landmarks
 
 
-def decode(loc: np.ndarray, scores: np.ndarray, landmarks: np.ndarray, anchor_table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The anchors that score above either threshold, decoded into boxes ``(n, 4)`` as x1, y1, x2, y2, scores and landmarks ``(n, 5, 2)``."""
-    keep = np.flatnonzero(scores > min(SCORE_THRESHOLD, EDGE_SCORE_THRESHOLD))
+def decode(
+    loc: np.ndarray, scores: np.ndarray, landmarks: np.ndarray, anchor_table: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The anchors that score above ``threshold``, decoded into boxes ``(n, 4)`` as x1, y1, x2, y2, scores and landmarks ``(n, 5, 2)``."""
+    keep = np.flatnonzero(scores > threshold)
     centres, sides = anchor_table[keep, :2], anchor_table[keep, 2:]
     box_centres = centres + loc[keep, :2] * VARIANCES[0] * sides
     box_sizes = sides * np.exp(loc[keep, 2:] * VARIANCES[1])

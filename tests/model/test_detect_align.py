@@ -281,14 +281,13 @@ def test_nms_keeps_what_the_greedy_loop_keeps(threshold):
         assert list(_nms(boxes, scores, threshold)) == _greedy_nms(boxes, scores, threshold)
 
 
-def test_a_face_cut_by_the_frame_is_kept_at_the_edge_threshold(monkeypatch):
+def test_a_face_cut_by_the_frame_is_kept_at_the_edge_threshold():
     """The top face of this fixture, half outside the frame, scores 0.64: kept only because its box reaches past the edge."""
     photo_bytes = (FIXTURES / "hard_cases" / "cut_by_the_frame_3.jpg").read_bytes()
     faces = detect_faces(decode_image(photo_bytes))
     cut = [face for face in faces if face.box[1] == 0.0]
     assert len(faces) == 2 and len(cut) == 1 and EDGE_SCORE_THRESHOLD < cut[0].score <= SCORE_THRESHOLD
-    monkeypatch.setattr("model.detect.EDGE_SCORE_THRESHOLD", SCORE_THRESHOLD)
-    assert len(detect_faces(decode_image(photo_bytes))) == 1
+    assert len(FaceDetector(edge_score_threshold=SCORE_THRESHOLD).detect_faces(decode_image(photo_bytes))) == 1
 
 
 def test_a_face_cut_by_the_frame_is_filled_with_its_edge_not_black():
