@@ -120,16 +120,16 @@ def test_a_batch_sent_to_one_web_process_runs_on_the_worker_and_is_polled_on_the
     with deployment() as deployed, Router([server.url for server in deployed.web], rule) as router, chromium() as driver:
         open_batch_tab(driver, router.url)
         before_upload = router.counts[1]
-        upload(driver, photos(tmp_path, 12))
+        upload(driver, photos(tmp_path, 24, width=3000))  # several seconds of work: long enough to poll its progress
         seen = set()
         deadline = time.time() + 180
         while not driver.find_elements(By.ID, "batch-summary-line") and time.time() < deadline:
             seen.add(progress(driver))
             time.sleep(0.05)
-        assert "12 photos" in driver.find_element(By.ID, "batch-summary-line").text
+        assert "24 photos" in driver.find_element(By.ID, "batch-summary-line").text
         assert rule.uploaded and router.counts[1] - before_upload >= 3  # B answered the polls
         assert any(0 < value < 100 for value in seen)  # progress came through B while the worker ran
-        assert driver.execute_script("return dash_ag_grid.getApi('batch-grid').getDisplayedRowCount();") >= 12
+        assert driver.execute_script("return dash_ag_grid.getApi('batch-grid').getDisplayedRowCount();") >= 24
 
 
 def test_cancel_sent_to_the_other_web_process_stops_the_job_on_the_worker(chromium_ready, tmp_path):
@@ -152,12 +152,13 @@ def test_a_killed_web_process_loses_no_job(chromium_ready, tmp_path):
     rule = UploadToAThenB()
     with deployment() as deployed, Router([server.url for server in deployed.web], rule) as router, chromium() as driver:
         open_batch_tab(driver, router.url)
-        upload(driver, photos(tmp_path, 24))
+        upload(driver, photos(tmp_path, 24, width=3000))
         WebDriverWait(driver, 120).until(lambda d: progress(d) > 0)
+        at_kill = progress(driver)
         kill(deployed.web[0])
         WebDriverWait(driver, 240).until(conditions.presence_of_element_located((By.ID, "batch-summary-line")))
         assert "24 photos" in driver.find_element(By.ID, "batch-summary-line").text
-        assert deployed.web[0].process.wait(timeout=10) == -signal.SIGKILL
+        assert at_kill < 100 and deployed.web[0].process.wait(timeout=10) == -signal.SIGKILL
 
 
 def test_with_redis_gone_photos_are_still_read_and_the_batch_tab_says_why_it_cannot_run(chromium_ready, fixture_bytes, tmp_path):
