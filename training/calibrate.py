@@ -31,12 +31,12 @@ from model.age import expected_age, group_of
 from model.calibration import Calibration, temper
 from model.config import ModelConfig
 from model.predictor import Predictor
-from model.preprocess import preprocess
 from model.runtime import load_network
 from training.cli import artifact_parser
 from training.dataset import SplitArrays, load_splits_cached
 from training.evaluate import classified_heads, predict_arrays
 from training.metrics import CALIBRATION_METHOD, calibration_report
+from training.outside import largest_face_pixels
 from training.robustness import as_photo
 
 log = logging.getLogger("training.calibrate")
@@ -82,12 +82,10 @@ def val_as_photos(val: SplitArrays, predictor: Predictor, size: int, seed: int =
     """Each val face in a photo of its own (``as_photo``), found, aligned and preprocessed as serving does; faces not found are left out."""
     rng = np.random.default_rng(seed)
     kept, images = [], []
-    for index, pixels in enumerate(val.images):
-        photo = as_photo(Image.fromarray(pixels), rng)
-        faces = predictor.artifacts.detector.detect_faces(photo)
-        if faces:
-            largest = max(faces, key=lambda face: face.box[2] * face.box[3])
-            images.append(preprocess(predictor.face_crops(photo, [largest])[0], size))
+    for index, face in enumerate(val.images):
+        pixels, found = largest_face_pixels(predictor, as_photo(Image.fromarray(face), rng), size)
+        if found:
+            images.append(pixels)
             kept.append(index)
     return SplitArrays(val.files[kept], np.stack(images), val.age[kept], val.gender[kept], val.race[kept])
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from model.config import ModelConfig
 from model.decode import decode_image
@@ -77,16 +78,21 @@ def read_labels(root: Path = OUTSIDE) -> dict[str, pd.DataFrame]:
     }
 
 
+def largest_face_pixels(predictor: Predictor, photo: Image.Image, size: int) -> tuple[np.ndarray, bool]:
+    """The network input (``size`` px) of the photo's largest face as serving aligns it, and whether one was found; the whole photo where none was."""
+    faces = predictor.artifacts.detector.detect_faces(photo)
+    largest = [max(faces, key=lambda face: face.box[2] * face.box[3])] if faces else []
+    (crop,) = predictor.face_crops(photo, largest, skip_detection=True)
+    return preprocess(crop, size), bool(faces)
+
+
 def read_faces(table: pd.DataFrame, root: Path, predictor: Predictor, size: int) -> OutsideSet:
     """Each photo's largest face, decoded, detected, aligned and preprocessed (to ``size`` px) as serving does."""
     images, detected = [], []
     for file in table["file"]:
-        photo = decode_image((root / file).read_bytes())
-        faces = predictor.artifacts.detector.detect_faces(photo)
-        largest = [max(faces, key=lambda face: face.box[2] * face.box[3])] if faces else []
-        (crop,) = predictor.face_crops(photo, largest, skip_detection=True)
-        images.append(preprocess(crop, size))
-        detected.append(bool(faces))
+        pixels, found = largest_face_pixels(predictor, decode_image((root / file).read_bytes()), size)
+        images.append(pixels)
+        detected.append(found)
     race = np.array([RACES.index(name) if isinstance(name, str) else -1 for name in table["race"]], np.int32)
     arrays = SplitArrays(
         files=table["file"].to_numpy(str),
