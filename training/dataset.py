@@ -7,6 +7,7 @@ can ever leak into training through a re-split.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import logging
@@ -47,6 +48,10 @@ class SplitArrays:
 
     def __len__(self) -> int:
         return len(self.files)
+
+
+FIELDS = tuple(field.name for field in dataclasses.fields(SplitArrays))
+"""``SplitArrays``' arrays by name, in order: how the caches store them and how splits are cut and joined."""
 
 
 def parse_name(name: str) -> FaceLabel:
@@ -148,11 +153,11 @@ def load_splits_cached(source: Path, split_csv: Path, size: int, cache_dir: Path
     cache = Path(cache_dir) / f"utkface-{size}.npz"
     if cache.exists():
         with np.load(cache) as stored:
-            return {split: SplitArrays(*(stored[f"{split}_{field}"] for field in ("files", "images", "age", "gender", "race"))) for split in SPLITS}
+            return {split: SplitArrays(*(stored[f"{split}_{field}"] for field in FIELDS)) for split in SPLITS}
     splits = load_splits(source, split_csv, size)
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         cache,
-        **{f"{split}_{field}": getattr(arrays, field) for split, arrays in splits.items() for field in ("files", "images", "age", "gender", "race")},
+        **{f"{split}_{field}": getattr(arrays, field) for split, arrays in splits.items() for field in FIELDS},
     )
     return splits

@@ -30,7 +30,7 @@ from training import faceres
 from training.augment import CUT_RANGE, CUT_SHARE
 from training.cli import DATASETS
 from training.contract import CLASSES, contract
-from training.dataset import SplitArrays, load_splits_cached, sha256_of
+from training.dataset import FIELDS, SplitArrays, load_splits_cached, sha256_of
 from training.features import ViewBatches, cached_views
 from training.losses import age_distribution_loss, mae
 from training.outside import OUTSIDE, load_outside
@@ -228,9 +228,6 @@ def finetune(args: argparse.Namespace) -> Path:
     )
     log.info("wrote %s in %.0f s (best epoch %d)", args.out, time.time() - started, best_epoch)
     return args.out
-
-
-FIELDS = ("files", "images", "age", "gender", "race")
 
 
 def _head(arrays: SplitArrays, count: int) -> SplitArrays:

@@ -35,7 +35,7 @@ from model.preprocess import preprocess
 from model.runtime import load_network
 from training.cli import DATASETS, artifact_parser
 from training.contract import GENDERS, RACES
-from training.dataset import SplitArrays
+from training.dataset import FIELDS, SplitArrays
 from training.evaluate import predict_arrays
 from training.metrics import reliability
 
@@ -109,15 +109,14 @@ def load_outside(predictor: Predictor, size: int, root: Path = OUTSIDE, cache: P
     if not (root / "lag" / "labels.csv").exists():
         raise FileNotFoundError(f"{root} does not hold lag/labels.csv and frl/labels.csv: pass the folder of the outside sets")
     path = None if cache is None else Path(cache) / f"outside-{size}.npz"
-    fields = ("files", "images", "age", "gender", "race")
     if path is not None and path.exists():
         with np.load(path) as stored:
             names = json.loads(str(stored["names"]))
-            return {name: OutsideSet(SplitArrays(*(stored[f"{name}/{field}"] for field in fields)), stored[f"{name}/detected"]) for name in names}
+            return {name: OutsideSet(SplitArrays(*(stored[f"{name}/{field}"] for field in FIELDS)), stored[f"{name}/detected"]) for name in names}
     sets = {name: read_faces(table, root, predictor, size) for name, table in read_labels(root).items()}
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {f"{name}/{field}": getattr(part.arrays, field) for name, part in sets.items() for field in fields}
+        arrays = {f"{name}/{field}": getattr(part.arrays, field) for name, part in sets.items() for field in FIELDS}
         np.savez(path, names=json.dumps(list(sets)), **arrays, **{f"{name}/detected": part.detected for name, part in sets.items()})
     return sets
 
