@@ -11,9 +11,12 @@ import json
 import os
 import platform
 import re
+import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -68,14 +71,39 @@ def wait_for_warm_explainer(url: str, timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
-def post_until(url: str, photos: list[bytes], stop: Callable[[], bool], latencies: list[float], errors: list[str], offset: int) -> None:
-    """One client: post ``photos`` in turn (from ``offset``) until ``stop()``, recording each answer's milliseconds or its error."""
-    index = offset
-    while not stop():
-        started = time.perf_counter()
-        try:
-            post(url, photos[index % len(photos)])
-            latencies.append(1000 * (time.perf_counter() - started))
-        except OSError as error:  # HTTPError and URLError are OSErrors
-            errors.append(repr(error))
-        index += 1
+@dataclass
+class Uploads:
+    """What concurrent clients recorded: each answer's milliseconds, each error, and the seconds they ran."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+@contextmanager
+def uploading(url: str, photos: list[bytes], clients: int) -> Iterator[Uploads]:
+    """``clients`` threads posting ``photos`` in turn to ``url`` (each from its own offset) for as long as the block runs."""
+    uploads, done = Uploads(), threading.Event()
+
+    def client(offset: int) -> None:
+        index = offset
+        while not done.is_set():
+            started = time.perf_counter()
+            try:
+                post(url, photos[index % len(photos)])
+                uploads.latencies.append(1000 * (time.perf_counter() - started))
+            except OSError as error:  # HTTPError and URLError are OSErrors
+                uploads.errors.append(repr(error))
+            index += 1
+
+    threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    try:
+        yield uploads
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+        uploads.elapsed = time.perf_counter() - began

@@ -10,12 +10,11 @@ Writes its section of ``benchmarks/results.md``. Clients run on the same 2 cores
 from __future__ import annotations
 
 import argparse
-import threading
 import time
 
 import numpy as np
 
-from benchmarks.common import post_until, publish, wait_for_warm_explainer
+from benchmarks.common import publish, uploading, wait_for_warm_explainer
 from support.photos import CROP, PORTRAIT, benchmark_photos
 from support.server import RunningServer, procfile_line, production_server
 
@@ -24,22 +23,6 @@ def server_memory(server: RunningServer) -> tuple[float, float]:
     """(worker RSS, whole-server PSS) in MiB."""
     infos = [process.memory_full_info() for process in server.processes()]
     return max(info.rss for info in infos) / 2**20, sum(info.pss for info in infos) / 2**20
-
-
-def run_clients(url: str, photos: list[bytes], clients: int, seconds: float, latencies: list[float], errors: list[str]) -> float:
-    """``clients`` threads posting photos for ``seconds``; returns the elapsed time."""
-    deadline = time.perf_counter() + seconds
-
-    def stop() -> bool:
-        return time.perf_counter() >= deadline
-
-    threads = [threading.Thread(target=post_until, args=(url, photos, stop, latencies, errors, number)) for number in range(clients)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - began
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -55,12 +38,13 @@ def main(argv: list[str] | None = None) -> str:
         wait_for_warm_explainer(server.url)
         # Warm up with the same concurrency: memory after a sequential warm-up would miss the
         # working set of several requests in flight at once and read as growth later.
-        run_clients(url, photos, args.clients, args.warmup, [], [])
+        with uploading(url, photos, args.clients):
+            time.sleep(args.warmup)
         rss_start, pss_start = server_memory(server)
-        latencies: list[float] = []
-        errors: list[str] = []
-        elapsed = run_clients(url, photos, args.clients, args.seconds, latencies, errors)
+        with uploading(url, photos, args.clients) as uploads:
+            time.sleep(args.seconds)
         rss_end, pss_end = server_memory(server)
+    latencies, errors, elapsed = uploads.latencies, uploads.errors, uploads.elapsed
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
     lines = [
         f"{args.clients} clients for {args.seconds:.0f} s (after {args.warmup:.0f} s of the same load as warm-up) against the Procfile's `{procfile_line()}` on loopback,",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,7 +26,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from benchmarks.common import post_until, publish, wait_for_warm_explainer
+from benchmarks.common import publish, uploading, wait_for_warm_explainer
 from support.browser import chromium
 from support.photos import CROP, PORTRAIT, benchmark_photos
 from support.server import production_server
@@ -47,43 +46,21 @@ def deployed(mode: str) -> Iterator[str]:
         yield server.url
 
 
-def uploads_while(url: str, photos: list[bytes], clients: int, running: threading.Event) -> tuple[list[float], list[str], list[threading.Thread]]:
-    """Clients posting ``photos`` while ``running`` is set, started: the lists their latencies (ms) and errors fill, and their threads."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    threads = [
-        threading.Thread(target=post_until, args=(f"{url}/api/v1/predict", photos, lambda: not running.is_set(), latencies, errors, number))
-        for number in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
-    return latencies, errors, threads
-
-
 def measure(mode: str, clients: int, batch: list[Path], photos: list[bytes], baseline_s: float) -> dict:
     """Upload latencies with no batch and during one batch of ``batch``, and the batch's duration, in deployment ``mode``."""
     with deployed(mode) as url, chromium() as driver:
-        running = threading.Event()
-        running.set()
-        baseline, baseline_errors, threads = uploads_while(url, photos, clients, running)
-        time.sleep(baseline_s)
-        running.clear()
-        for thread in threads:
-            thread.join()
+        with uploading(f"{url}/api/v1/predict", photos, clients) as quiet:
+            time.sleep(baseline_s)
         driver.get(url)
         WebDriverWait(driver, 60).until(conditions.presence_of_element_located((By.ID, "tabs")))
         driver.execute_script("arguments[0].click();", driver.find_element(By.ID, "tab-batch"))
-        running.set()
-        during, errors, threads = uploads_while(url, photos, clients, running)
-        started = time.perf_counter()
-        driver.find_element(By.CSS_SELECTOR, "#batch-upload input[type=file]").send_keys("\n".join(str(path) for path in batch))
-        WebDriverWait(driver, 900).until(conditions.presence_of_element_located((By.ID, "batch-summary-line")))
-        duration = time.perf_counter() - started
-        running.clear()
-        for thread in threads:
-            thread.join()
+        with uploading(f"{url}/api/v1/predict", photos, clients) as busy:
+            started = time.perf_counter()
+            driver.find_element(By.CSS_SELECTOR, "#batch-upload input[type=file]").send_keys("\n".join(str(path) for path in batch))
+            WebDriverWait(driver, 900).until(conditions.presence_of_element_located((By.ID, "batch-summary-line")))
+            duration = time.perf_counter() - started
         assert f"{len(batch)} photos" in driver.find_element(By.ID, "batch-summary-line").text
-    return {"baseline": baseline, "during": during, "errors": len(baseline_errors) + len(errors), "duration_s": duration}
+    return {"baseline": quiet.latencies, "during": busy.latencies, "errors": len(quiet.errors) + len(busy.errors), "duration_s": duration}
 
 
 def main(argv: list[str] | None = None) -> str:
