@@ -21,7 +21,7 @@ import shutil
 import tempfile
 
 import diskcache
-from dash import DiskcacheManager
+from dash import CeleryManager, DiskcacheManager  # CeleryManager imports celery only when built
 from dash.background_callback.managers import BaseBackgroundCallbackManager
 
 from dashboard.settings import Settings
@@ -38,8 +38,6 @@ QUEUE_UNREACHABLE = (
 def background_manager(settings: Settings) -> BaseBackgroundCallbackManager:
     """Dash's ``CeleryManager`` on ``REDIS_URL`` when it is set, else a ``DiskcacheManager`` in a folder removed at exit."""
     if settings.redis_url:
-        from dash import CeleryManager
-
         return CeleryManager(celery_app(settings.redis_url), expire=RESULT_EXPIRY_S)
     folder = tempfile.mkdtemp(prefix="face2data-jobs-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
@@ -68,11 +66,10 @@ def celery_app(redis_url: str):
 
 def queue_error(manager: BaseBackgroundCallbackManager) -> str | None:
     """Why a batch cannot start now (Redis unreachable), or None when it can; a ``DiskcacheManager`` always can."""
-    handle = getattr(manager, "handle", None)
-    if handle is None or not hasattr(handle, "backend"):
+    if not isinstance(manager, CeleryManager):
         return None
     try:
-        handle.backend.client.ping()
+        manager.handle.backend.client.ping()
     except Exception:
         return QUEUE_UNREACHABLE
     return None
